@@ -1,0 +1,108 @@
+#pragma once
+// The matcher: pairs waiting sessions at random within a mode, honouring
+// interests (with their window), the re-match cooldown and resume grace.
+//
+// Thread model: every public function may be called from any thread at any
+// time and never blocks. Calls become operations on a lock-free MPSC queue;
+// whichever caller finds the matcher unowned takes ownership (one atomic
+// exchange), applies every queued operation to the single-threaded pool and
+// hands ownership back ("combining"). No mutex, spinlock or condition
+// variable is taken on any path. Decisions reach sessions through peer
+// callbacks, made by the owner in decision order.
+//
+// A single thread calling these functions therefore sees every callback
+// happen synchronously inside the call, which the unit tests rely on.
+
+#include <onymous/match/peer.hpp>
+#include <onymous/protocol/messages.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onymous::match {
+
+using clock = std::chrono::steady_clock;
+
+struct options {
+    std::chrono::milliseconds interest_timeout{5000};
+    std::chrono::milliseconds rematch_cooldown{30000};  ///< 0 = off
+    /// Recent partners remembered per session for the cooldown; older ones
+    /// are forgotten first. The join rate limit keeps the real count lower.
+    std::size_t cooldown_memory = 128;
+    std::uint64_t seed = 0;  ///< 0 = from std::random_device
+    /// The clock; tests inject a manual one.
+    std::function<clock::time_point()> now = [] { return clock::now(); };
+    /// Called (by the owner) whenever the earliest pending deadline (an
+    /// interest window or a cooldown ending for a waiter) becomes earlier than
+    /// any announced before; the daemon arms a timer to call poll() then.
+    std::function<void(clock::time_point)> wake_at;
+};
+
+/// Counters for /metrics; relaxed atomics, readable from any thread.
+struct matcher_stats {
+    std::atomic<std::uint64_t> waiting_text{0};
+    std::atomic<std::uint64_t> waiting_video{0};
+    std::atomic<std::uint64_t> paired_sessions{0};
+    std::atomic<std::uint64_t> pairings_total{0};
+    std::atomic<std::uint64_t> operations_total{0};
+};
+
+class matcher {
+public:
+    /// A session's record in the matcher. Opaque outside; created by
+    /// attach(), destroyed by the matcher after detach().
+    class member;
+
+    explicit matcher(options opts);
+    ~matcher();  ///< all members must have been detached
+    matcher(const matcher&) = delete;
+    matcher& operator=(const matcher&) = delete;
+
+    /// Registers a session. The returned handle is valid until detach().
+    member* attach(std::shared_ptr<peer> p);
+
+    /// Queue for a partner (from idle). `ticket` is echoed in pairing::ticket.
+    void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
+              std::vector<std::string> interests);
+    /// Idle: queue again with the last join's preferences. Waiting: restart
+    /// the wait and the interest window. Paired: end the pairing (the partner
+    /// gets partner_left) and queue again.
+    void next(member* m, std::uint64_t ticket);
+    /// Leave the queue or end the pairing (the partner gets partner_left).
+    void leave(member* m, std::uint64_t ticket);
+    /// The session is gone: leave, forget its cooldown memory, free it.
+    void detach(member* m);
+
+    /// Resume grace: the member keeps its place (and join time) or its
+    /// pairing but cannot be chosen until reactivate().
+    void suspend(member* m);
+    /// Back from the grace, with the new connection's peer.
+    void reactivate(member* m, std::shared_ptr<peer> p);
+
+    /// Applies due interest-window and cooldown deadlines: waiters that have
+    /// become eligible for each other are paired.
+    void poll();
+
+    const matcher_stats& stats() const { return stats_; }
+
+private:
+    struct operation;
+    struct impl;
+
+    /// Queues `op`, then applies the queue if no other thread is doing so.
+    void submit(operation* op) noexcept;
+    /// Takes ownership while it is free and applies every queued operation.
+    void drain() noexcept;
+
+    /// Written by the owner after every operation: kept off the cache line
+    /// that every caller reads (impl_).
+    alignas(64) matcher_stats stats_;
+    alignas(64) std::unique_ptr<impl> impl_;
+};
+
+}  // namespace onymous::match

@@ -1,0 +1,38 @@
+#pragma once
+// What the matcher tells a session. Implemented by the daemon's sessions and
+// by test doubles; the matcher never sees a socket.
+
+#include <onymous/protocol/messages.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onymous::match {
+
+class peer;
+
+/// A pairing as one side sees it.
+struct pairing {
+    std::uint64_t ticket = 0;   ///< the ticket of the join/next this answers
+    std::uint64_t pair_id = 0;  ///< unique per pairing, increasing
+    protocol::role role = protocol::role::offerer;
+    std::vector<std::string> common_interests;  ///< in the order the receiver named them
+    std::shared_ptr<peer> partner;
+};
+
+/// Receives the matcher's decisions. Called from whichever thread runs the
+/// matcher at that moment, in the order the decisions were taken: an
+/// implementation must only hand the event over (post it to its own
+/// executor), never block or call back into the matcher synchronously.
+class peer {
+public:
+    virtual ~peer() = default;
+    /// Paired with `p.partner`.
+    virtual void matched(pairing p) = 0;
+    /// The pairing `pair_id` ended from the other side (next, leave, detach).
+    virtual void partner_left(std::uint64_t pair_id) = 0;
+};
+
+}  // namespace onymous::match

@@ -1,0 +1,60 @@
+#pragma once
+// Building server -> client messages. Every relayed message is rebuilt here
+// from validated fields only. Sequenced messages get their "seq" added by the
+// receiving session when it sends them (see session/signaling_session.hpp).
+
+#include <onymous/protocol/messages.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onymous::protocol {
+
+/// A server message before it is given its seq: an ordered JSON object so
+/// that "type" comes first on the wire.
+using json = nlohmann::ordered_json;
+
+struct ice_server {
+    std::vector<std::string> urls;
+    std::string username;    ///< empty = omitted (STUN)
+    std::string credential;  ///< empty = omitted (STUN)
+};
+
+struct hello_limits {
+    std::uint64_t max_message_bytes = 0;
+    std::uint64_t max_sdp_bytes = 0;
+    std::uint64_t max_interests = 0;
+    std::uint64_t messages_per_second = 0;
+    std::uint64_t resume_grace_ms = 0;
+};
+
+json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
+                bool relay_only, const hello_limits& limits);
+json make_waiting();
+json make_matched(role r, const std::vector<std::string>& common_interests);
+/// `matched` that also hands out fresher TURN credentials ("iceServers" is
+/// left out when `fresh_ice_servers` is empty).
+json make_matched(role r, const std::vector<std::string>& common_interests,
+                  const std::vector<ice_server>& fresh_ice_servers);
+json make_sdp(const sdp_message& message);
+json make_candidate(const candidate_message& message);
+json make_partner_left();
+json make_left();
+json make_draining();
+json make_pong();
+/// "ref" is left out when `ref` is empty (the refused message's type was unknown).
+json make_error(error_code code, std::string_view message, std::string_view ref);
+/// Answer to a successful resume; "role" is given only with a value (paired).
+json make_resumed(session_state state, std::optional<role> r, const std::string& new_token);
+
+/// Adds "seq" and serialises: the wire text of a sequenced message.
+std::string finish(json message, std::uint64_t seq);
+/// Serialises an unsequenced message (hello, pong, error, resumed).
+std::string finish(const json& message);
+
+}  // namespace onymous::protocol

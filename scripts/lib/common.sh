@@ -1,0 +1,47 @@
+# Shared by scripts/run and scripts/test: installs what is missing (Debian 12
+# packages only) and configures/builds a tree. Sourced, not run.
+
+ONYMOUS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Everything the build and the tests need, from Debian 12.
+ONYMOUS_PACKAGES=(
+  g++ cmake ninja-build ccache pkg-config openssl
+  libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libyaml-cpp-dev catch2 libbenchmark-dev
+)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Installs the packages of ONYMOUS_PACKAGES (and any given) that are missing.
+install_missing_packages() {
+  local missing=() package
+  for package in "${ONYMOUS_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then return 0; fi
+  log "installing ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# configure_and_build BUILD_DIR BUILD_TYPE [extra cmake args...] -- [targets...]
+configure_and_build() {
+  local dir=$1 type=$2
+  shift 2
+  local cmake_args=() targets=()
+  while (($#)) && [ "$1" != "--" ]; do cmake_args+=("$1"); shift; done
+  if (($#)); then shift; targets=("$@"); fi
+  cmake -S "$ONYMOUS_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${cmake_args[@]}" >/dev/null
+  cmake --build "$dir" ${targets:+--target "${targets[@]}"}
+}
+
+# Prints how long the named stage took (CI's budget is 90 minutes).
+stage_started=$SECONDS
+stage_done() {
+  printf '==> %s took %ds\n' "$1" $((SECONDS - stage_started))
+  stage_started=$SECONDS
+}

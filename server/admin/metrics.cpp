@@ -1,0 +1,58 @@
+#include "admin/admin_server.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace onymous::admin {
+
+namespace {
+
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::uint64_t value, std::string_view labels = {}) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help,
+                   name, type, name, labels, value);
+}
+
+std::uint64_t read(const std::atomic<std::uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+std::string render_metrics(const net::server_context& ctx) {
+    const auto& s = ctx.stats;
+    const auto& m = ctx.matcher.stats();
+    std::string out;
+    metric(out, "onymous_connections", "gauge", "Open TCP connections, in handshake or upgraded.",
+           read(s.open_connections));
+    metric(out, "onymous_sessions", "gauge", "Open WebSocket sessions.", read(s.websocket_sessions));
+    metric(out, "onymous_connections_accepted_total", "counter", "TCP connections accepted.",
+           read(s.accepted_total));
+    metric(out, "onymous_connections_refused_total", "counter",
+           "Connections closed unanswered, far over limits.max_connections.",
+           read(s.refused_at_accept_total));
+    metric(out, "onymous_handshake_failures_total", "counter",
+           "TLS or WebSocket handshakes that failed.", read(s.handshake_failures_total));
+    out += "# HELP onymous_http_refusals_total Upgrade requests refused, by status.\n"
+           "# TYPE onymous_http_refusals_total counter\n";
+    fmt::format_to(std::back_inserter(out),
+                   "onymous_http_refusals_total{{status=\"403\"}} {}\n"
+                   "onymous_http_refusals_total{{status=\"404\"}} {}\n"
+                   "onymous_http_refusals_total{{status=\"503\"}} {}\n",
+                   read(s.http_403_total), read(s.http_404_total), read(s.http_503_total));
+    out += "# HELP onymous_waiting_sessions Sessions queued for a partner, by mode.\n"
+           "# TYPE onymous_waiting_sessions gauge\n";
+    fmt::format_to(std::back_inserter(out),
+                   "onymous_waiting_sessions{{mode=\"text\"}} {}\n"
+                   "onymous_waiting_sessions{{mode=\"video\"}} {}\n",
+                   read(m.waiting_text), read(m.waiting_video));
+    metric(out, "onymous_paired_sessions", "gauge", "Sessions currently paired.",
+           read(m.paired_sessions));
+    metric(out, "onymous_pairings_total", "counter", "Pairings made.", read(m.pairings_total));
+    metric(out, "onymous_matcher_operations_total", "counter", "Operations applied by the matcher.",
+           read(m.operations_total));
+    return out;
+}
+
+}  // namespace onymous::admin

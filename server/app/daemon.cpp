@@ -1,0 +1,221 @@
+#include "app/daemon.hpp"
+
+#include "admin/admin_server.hpp"
+#include "app/system.hpp"
+#include "net/listener.hpp"
+#include "net/server_context.hpp"
+#include "tls/tls_context.hpp"
+
+#include <onymous/config/load.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <thread>
+
+namespace onymous::app {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+/// Descriptors kept for listeners, logs and the admin endpoint.
+constexpr std::uint64_t reserved_descriptors = 64;
+constexpr auto shutdown_poll = std::chrono::milliseconds(25);
+
+void set_up_logging(config::log_level level) {
+    auto logger = spdlog::stderr_logger_mt("onymousd");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+    switch (level) {
+    case config::log_level::error: logger->set_level(spdlog::level::err); break;
+    case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
+    case config::log_level::info: logger->set_level(spdlog::level::info); break;
+    case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
+    }
+    logger->flush_on(spdlog::level::err);
+    spdlog::set_default_logger(logger);
+}
+
+session::session_settings make_session_settings(const config::settings& s) {
+    session::session_settings out;
+    out.parse.max_sdp_bytes = s.limits.max_sdp_bytes;
+    out.parse.max_interests = s.matching.max_interests;
+    out.hello.max_message_bytes = s.limits.max_message_bytes;
+    out.hello.max_sdp_bytes = s.limits.max_sdp_bytes;
+    out.hello.max_interests = s.matching.max_interests;
+    out.hello.messages_per_second = s.limits.messages_per_second;
+    out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
+    out.max_errors = s.limits.max_errors;
+    out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
+    return out;
+}
+
+/// Everything that runs, in destruction order: the workers outlive the
+/// matcher (which holds sessions, whose sockets belong to the workers).
+class daemon {
+public:
+    daemon(const config::settings& settings, const run_options& options)
+        : settings_(settings), options_(options) {}
+
+    int run() {
+        make_workers();
+        make_matcher();
+        if (settings_.needs_tls()) tls_ = tls::make_server_context(settings_.tls);
+        context_.emplace(settings_, make_session_settings(settings_), *matcher_, tls_.get(),
+                         workers_);
+        bind();
+        write_ready_file();
+        watch_signals();
+        for (auto& l : listeners_) l->start();
+        admin_->start();
+        spdlog::info("onymousd started: {} listener(s), {} thread(s)", listeners_.size(),
+                     workers_.size());
+
+        std::vector<std::thread> threads;
+        for (std::size_t i = 1; i < workers_.size(); ++i)
+            threads.emplace_back([w = workers_[i].get()] { w->run(); });
+        workers_[0]->run();
+        for (auto& t : threads) t.join();
+        spdlog::info("onymousd stopped");
+        return 0;
+    }
+
+private:
+    void make_workers() {
+        const unsigned count = settings_.threads ? settings_.threads : usable_cpus();
+        for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<net::worker>());
+        wake_timer_.emplace(workers_[0]->io());
+        shutdown_timer_.emplace(workers_[0]->io());
+    }
+
+    void make_matcher() {
+        match::options opts;
+        opts.interest_timeout = settings_.matching.interest_timeout;
+        opts.rematch_cooldown = settings_.matching.rematch_cooldown;
+        opts.wake_at = [this](match::clock::time_point at) {
+            asio::post(workers_[0]->io(), [this, at] { arm_wake_timer(at); });
+        };
+        matcher_ = std::make_unique<match::matcher>(std::move(opts));
+    }
+
+    /// The matcher's deadlines (interest windows, cooldowns) run on worker 0.
+    void arm_wake_timer(match::clock::time_point at) {
+        if (wake_armed_ && at >= wake_at_) return;
+        wake_armed_ = true;
+        wake_at_ = at;
+        wake_timer_->expires_at(at);
+        wake_timer_->async_wait([this](error_code ec) {
+            if (ec) return;  // re-armed earlier, or shutting down
+            wake_armed_ = false;
+            matcher_->poll();
+        });
+    }
+
+    void bind() {
+        for (const auto& where : settings_.listeners)
+            listeners_.push_back(
+                std::make_shared<net::listener>(*context_, where, workers_[0]->io()));
+        admin_ = std::make_shared<admin::admin_server>(*context_, workers_[0]->io());
+    }
+
+    void write_ready_file() {
+        if (options_.ready_file.empty()) return;
+        nlohmann::ordered_json ready;
+        ready["listeners"] = nlohmann::ordered_json::array();
+        for (const auto& l : listeners_) {
+            const auto endpoint = l->local_endpoint();
+            ready["listeners"].push_back({{"address", endpoint.address().to_string()},
+                                          {"port", endpoint.port()},
+                                          {"tls", l->tls()}});
+        }
+        const auto admin = admin_->local_endpoint();
+        ready["admin"] = {{"address", admin.address().to_string()}, {"port", admin.port()}};
+        write_file_atomically(options_.ready_file, ready.dump() + "\n");
+    }
+
+    void watch_signals() {
+        signals_.emplace(workers_[0]->io(), SIGINT, SIGTERM);
+        signals_->async_wait([this](error_code ec, int) {
+            if (!ec) begin_shutdown();
+        });
+    }
+
+    /// Stop accepting, close every session with 1001, and stop once they
+    /// are gone or shutdown.drain_timeout has passed.
+    void begin_shutdown() {
+        context_->shutting_down.store(true);
+        for (auto& l : listeners_) l->stop();
+        for (auto& w : workers_)
+            asio::post(w->io(), [w = w.get()] { w->shut_down_all(protocol::close_code::going_away); });
+        shutdown_deadline_ = std::chrono::steady_clock::now() + settings_.shutdown.drain_timeout;
+        wait_for_sessions();
+    }
+
+    void wait_for_sessions() {
+        shutdown_timer_->expires_after(shutdown_poll);
+        shutdown_timer_->async_wait([this](error_code ec) {
+            if (ec) return;
+            const bool all_closed = context_->stats.open_connections.load() == 0;
+            if (!all_closed && std::chrono::steady_clock::now() < shutdown_deadline_) {
+                wait_for_sessions();
+                return;
+            }
+            for (auto& w : workers_) w->stop();
+        });
+    }
+
+    const config::settings& settings_;
+    const run_options& options_;
+    std::vector<std::unique_ptr<net::worker>> workers_;
+    std::optional<asio::steady_timer> wake_timer_;
+    std::optional<asio::steady_timer> shutdown_timer_;
+    std::optional<asio::signal_set> signals_;
+    std::unique_ptr<match::matcher> matcher_;
+    std::unique_ptr<asio::ssl::context> tls_;
+    std::optional<net::server_context> context_;
+    std::vector<std::shared_ptr<net::listener>> listeners_;
+    std::shared_ptr<admin::admin_server> admin_;
+
+    bool wake_armed_ = false;
+    match::clock::time_point wake_at_{};
+    std::chrono::steady_clock::time_point shutdown_deadline_{};
+};
+
+}  // namespace
+
+int run_daemon(const config::settings& settings, const run_options& options) {
+    set_up_logging(settings.logging.level);
+    const auto open_files = raise_open_file_limit();
+    if (open_files != 0 && settings.limits.max_connections + reserved_descriptors > open_files)
+        spdlog::warn("limits.max_connections is {} but this process may open only {} files",
+                     settings.limits.max_connections, open_files);
+    try {
+        daemon d(settings, options);
+        return d.run();
+    } catch (const std::exception& e) {
+        spdlog::error("cannot start: {}", e.what());
+        return 1;
+    }
+}
+
+int check_config(const std::string& path) {
+    try {
+        const auto settings = config::load_file(path);
+        if (settings.needs_tls()) tls::make_server_context(settings.tls);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "onymousd: %s\n", e.what());
+        std::fprintf(stderr, "onymousd: configuration file %s test failed\n", path.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "onymousd: configuration file %s test is successful\n", path.c_str());
+    return 0;
+}
+
+}  // namespace onymous::app

@@ -1,0 +1,67 @@
+// onymousd: anonymous random-chat signaling and matchmaking daemon.
+
+#include "app/daemon.hpp"
+
+#include <onymous/config/load.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr const char* default_config_path = "/etc/onymous/onymousd.yaml";
+
+void print_usage(std::FILE* to) {
+    std::fprintf(to,
+                 "usage: onymousd [--config FILE] [--ready-file FILE]\n"
+                 "       onymousd --check-config FILE\n"
+                 "       onymousd --version | --help\n"
+                 "\n"
+                 "  --config FILE        run with FILE (default %s)\n"
+                 "  --check-config FILE  validate FILE, its TLS certificate and key; exit 0 or 1\n"
+                 "  --ready-file FILE    once listening, write the bound ports to FILE as JSON\n"
+                 "  --version            print the version\n"
+                 "  --help               print this help\n",
+                 default_config_path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = default_config_path;
+    std::string check_path;
+    onymous::app::run_options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (arg == "--help" || arg == "-h") {
+            print_usage(stdout);
+            return 0;
+        } else if (arg == "--version" || arg == "-v") {
+            std::printf("onymousd %s\n", ONYMOUS_VERSION);
+            return 0;
+        } else if (arg == "--config" && has_value) {
+            config_path = argv[++i];
+        } else if (arg == "--check-config" && has_value) {
+            check_path = argv[++i];
+        } else if (arg == "--ready-file" && has_value) {
+            options.ready_file = argv[++i];
+        } else {
+            std::fprintf(stderr, "onymousd: unknown or incomplete argument: %s\n\n", argv[i]);
+            print_usage(stderr);
+            return 2;
+        }
+    }
+    if (!check_path.empty()) return onymous::app::check_config(check_path);
+
+    onymous::config::settings settings;
+    try {
+        settings = onymous::config::load_file(config_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "onymousd: %s\n", e.what());
+        return 1;
+    }
+    return onymous::app::run_daemon(settings, options);
+}

@@ -1,0 +1,170 @@
+#include "net/http_session.hpp"
+
+#include "net/websocket_session.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <algorithm>
+#include <optional>
+
+namespace onymous::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using beast::error_code;
+
+namespace {
+
+/// Request line and headers of an upgrade are small; anything larger is
+/// not a browser asking for a WebSocket.
+constexpr std::uint32_t max_request_header_bytes = 8192;
+constexpr std::string_view retry_after_seconds = "10";
+
+std::string_view path_of(std::string_view target) {
+    return target.substr(0, std::min(target.find('?'), target.size()));
+}
+
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+public:
+    http_session(Stream stream, server_context& ctx, worker& w, connection_slot slot)
+        : stream_(std::move(stream)), ctx_(ctx), worker_(w), slot_(std::move(slot)) {}
+
+    void run() {
+        // One deadline for the TLS handshake and the request together.
+        beast::get_lowest_layer(stream_).expires_after(ctx_.settings.limits.handshake_timeout);
+        if constexpr (std::is_same_v<Stream, tls_stream>) {
+            stream_.async_handshake(asio::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](error_code ec) {
+                                        if (ec) {
+                                            self->ctx_.stats.handshake_failures_total.fetch_add(
+                                                1, std::memory_order_relaxed);
+                                            return;
+                                        }
+                                        self->do_read();
+                                    });
+        } else {
+            do_read();
+        }
+    }
+
+private:
+    void do_read() {
+        parser_.emplace();
+        parser_->header_limit(max_request_header_bytes);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](error_code ec, std::size_t) {
+                             self->on_read(ec);
+                         });
+    }
+
+    void on_read(error_code ec) {
+        if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+            ec == asio::error::operation_aborted || ec == asio::error::eof ||
+            ec == asio::ssl::error::stream_truncated) {
+            return;  // the client went away or was too slow: nothing to answer
+        }
+        if (ec) {
+            respond(http::status::bad_request, "bad request\n");
+            return;
+        }
+        route(parser_->release());
+    }
+
+    void route(upgrade_request request) {
+        if (path_of(request.target()) != "/ws") {
+            ctx_.stats.http_404_total.fetch_add(1, std::memory_order_relaxed);
+            respond(http::status::not_found, "not found\n");
+            return;
+        }
+        if (!beast::websocket::is_upgrade(request)) {
+            respond(http::status::upgrade_required, "this endpoint only speaks WebSocket\n");
+            return;
+        }
+        if (!origin_allowed(request)) {
+            ctx_.stats.http_403_total.fetch_add(1, std::memory_order_relaxed);
+            respond(http::status::forbidden, "origin not allowed\n");
+            return;
+        }
+        if (ctx_.shutting_down.load(std::memory_order_relaxed) || over_capacity()) {
+            ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
+            respond(http::status::service_unavailable, "server busy, retry later\n");
+            return;
+        }
+        beast::get_lowest_layer(stream_).expires_never();
+        start_websocket_session(std::move(stream_), std::move(request), ctx_, worker_,
+                                std::move(slot_));
+    }
+
+    bool origin_allowed(const upgrade_request& request) const {
+        const auto& allowed = ctx_.settings.allowed_origins;
+        if (allowed.empty()) return true;
+        const auto it = request.find(http::field::origin);
+        if (it == request.end()) return false;
+        return std::find(allowed.begin(), allowed.end(), it->value()) != allowed.end();
+    }
+
+    bool over_capacity() const {
+        // open_connections counts this connection too.
+        return ctx_.stats.open_connections.load(std::memory_order_relaxed) >
+               ctx_.settings.limits.max_connections;
+    }
+
+    void respond(http::status status, std::string_view body) {
+        auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+        response->set(http::field::server, "onymousd");
+        response->set(http::field::content_type, "text/plain; charset=utf-8");
+        response->set(http::field::cache_control, "no-store");
+        if (status == http::status::service_unavailable)
+            response->set(http::field::retry_after, retry_after_seconds);
+        if (status == http::status::upgrade_required) {
+            response->set(http::field::upgrade, "websocket");
+            response->set(http::field::connection, "Upgrade, close");
+        }
+        response->body() = std::string(body);
+        response->keep_alive(false);
+        response->prepare_payload();
+        http::async_write(stream_, *response,
+                          [self = this->shared_from_this(), response](error_code ec, std::size_t) {
+                              if (!ec) self->shut_down();
+                          });
+    }
+
+    void shut_down() {
+        if constexpr (std::is_same_v<Stream, tls_stream>) {
+            stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+        } else {
+            error_code ignored;
+            stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        }
+    }
+
+    Stream stream_;
+    server_context& ctx_;
+    worker& worker_;
+    connection_slot slot_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::empty_body>> parser_;
+};
+
+}  // namespace
+
+void start_plain_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
+                              connection_slot slot) {
+    std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), ctx, w,
+                                                 std::move(slot))
+        ->run();
+}
+
+void start_tls_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
+                            connection_slot slot) {
+    std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), *ctx.tls), ctx, w,
+                                               std::move(slot))
+        ->run();
+}
+
+}  // namespace onymous::net

@@ -1,0 +1,101 @@
+#include <onymous/session/credentials.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace onymous::session {
+
+namespace {
+
+template <std::size_t N>
+std::array<unsigned char, N> random_bytes() {
+    std::array<unsigned char, N> bytes{};
+    // RAND_bytes only fails when the system's entropy source is broken:
+    // refusing to mint predictable tokens is the only safe answer.
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+        throw std::runtime_error("the random number generator failed");
+    return bytes;
+}
+
+std::string base64url(const unsigned char* data, std::size_t size) {
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    out.reserve((size * 4 + 2) / 3);
+    std::uint32_t bits = 0;
+    int pending = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+        bits = (bits << 8) | data[i];
+        pending += 8;
+        while (pending >= 6) {
+            pending -= 6;
+            out.push_back(alphabet[(bits >> pending) & 0x3f]);
+        }
+    }
+    if (pending > 0) out.push_back(alphabet[(bits << (6 - pending)) & 0x3f]);
+    return out;
+}
+
+std::string base64(const unsigned char* data, std::size_t size) {
+    std::string out(4 * ((size + 2) / 3), '\0');
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                                        static_cast<int>(size));
+    out.resize(static_cast<std::size_t>(written));
+    return out;
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(size * 2);
+    for (std::size_t i = 0; i < size; ++i) {
+        out.push_back(digits[data[i] >> 4]);
+        out.push_back(digits[data[i] & 0xf]);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string new_resume_token() {
+    const auto bytes = random_bytes<16>();
+    return base64url(bytes.data(), bytes.size());
+}
+
+protocol::ice_server mint_turn_credentials(const std::vector<std::string>& urls,
+                                           std::string_view secret,
+                                           std::chrono::system_clock::time_point expiry) {
+    const auto nonce = random_bytes<12>();
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count();
+    protocol::ice_server server;
+    server.urls = urls;
+    server.username = std::to_string(seconds) + ":" + hex(nonce.data(), nonce.size());
+
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_size = 0;
+    HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(server.username.data()), server.username.size(),
+         mac, &mac_size);
+    server.credential = base64(mac, mac_size);
+    return server;
+}
+
+std::vector<protocol::ice_server> ice_servers_for_connection(
+    const config::ice_settings& ice, std::chrono::system_clock::time_point now) {
+    std::vector<protocol::ice_server> servers;
+    if (!ice.stun.empty()) servers.push_back(protocol::ice_server{ice.stun, {}, {}});
+    if (!ice.turn.urls.empty() && !ice.turn.secrets.empty()) {
+        // Mint with the first secret; a second one only lets coturn keep
+        // accepting credentials minted before a rotation.
+        servers.push_back(mint_turn_credentials(ice.turn.urls, ice.turn.secrets.front(),
+                                                now + ice.turn.ttl));
+    }
+    return servers;
+}
+
+}  // namespace onymous::session
