@@ -37,8 +37,9 @@ struct parse_error {
 using parse_result = std::variant<client_message, parse_error>;
 
 /// Parses one text frame. Checks everything that does not depend on the
-/// session's state: JSON, shape, field types and bounds, interest
-/// normalisation, SDP grammar and size, candidate fields.
+/// session's state: JSON (nesting at most max_json_depth), shape, field types
+/// and bounds, interest normalisation, SDP grammar and size, candidate fields.
+/// Never throws; the order of checks and the error texts are in docs/protocol.md.
 parse_result parse(std::string_view text, const parse_limits& limits);
 
 /// Normalises one interest: trim ASCII white space, ASCII-lower-case, then
@@ -62,8 +63,9 @@ enum class interest_problem : std::uint8_t {
 interest_problem normalise_interest_checked(std::string_view raw, std::string& out);
 
 /// The SDP grammar of the contract: at most max_bytes, starts with "v=0",
-/// lines "<letter>=<value>" ended by CRLF (LF accepted), no other control
-/// characters. Returns an empty string when valid, else the reason.
+/// lines "<letter>=<value>" (letter a-z) each ended by CRLF or LF, the last
+/// one too; no other control characters (C0, DEL, C1) and valid UTF-8.
+/// Returns an empty string when valid, else the reason.
 std::string check_sdp_grammar(std::string_view sdp, std::size_t max_bytes);
 
 /// In text mode every m= line must be "m=application". Assumes the grammar

@@ -1,0 +1,98 @@
+#include "protocol/parse_detail.hpp"
+
+#include "protocol/utf8.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace onymous::protocol::detail {
+
+namespace {
+
+constexpr std::string_view ref = "candidate";
+
+parse_result refuse_candidate(std::string message)
+{
+    return refuse(error_code::invalid_candidate, std::move(message), ref);
+}
+
+// Reads an optional integer 0..255; false when present, non-null and not one.
+bool read_mline_index(const json& object, std::optional<int>& out)
+{
+    const auto it = object.find("sdpMLineIndex");
+    if (it == object.end() || it->is_null()) return true;
+    // nlohmann keeps non-negative integers as unsigned and those written with
+    // a minus (even -0) as signed; 1.0 and 1e0 are floats and refused.
+    if (it->is_number_unsigned()) {
+        const auto value = it->get<std::uint64_t>();
+        if (value > 255) return false;
+        out = static_cast<int>(value);
+        return true;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() != 0) return false;
+    out = 0;
+    return true;
+}
+
+// Reads an optional string of at most max_bytes; false when present,
+// non-null and not a string, or too long.
+bool read_short_string(const json& object, const char* key, std::size_t max_bytes,
+                       std::optional<std::string>& out)
+{
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return true;
+    const std::string* value = it->get_ptr<const std::string*>();
+    if (value == nullptr || value->size() > max_bytes) return false;
+    out = *value;
+    return true;
+}
+
+}  // namespace
+
+parse_result parse_candidate(const json& message)
+{
+    const auto field = message.find("candidate");
+    if (field == message.end() || !(field->is_null() || field->is_object())) {
+        return refuse(error_code::invalid_message, "candidate must be an object or null", ref);
+    }
+    if (field->is_null()) return client_message{candidate_message{}};
+
+    const json& init = *field;
+    ice_candidate candidate;
+    const auto line = init.find("candidate");
+    if (line == init.end() || !line->is_string()) {
+        return refuse_candidate("candidate.candidate must be a string");
+    }
+    candidate.candidate = line->get_ref<const std::string&>();
+    const bool end_of_candidates = candidate.candidate.empty();
+    if (!end_of_candidates) {
+        if (candidate.candidate.size() > max_candidate_bytes) {
+            return refuse_candidate("candidate.candidate is longer than 1024 bytes");
+        }
+        if (!candidate.candidate.starts_with("candidate:")) {
+            return refuse_candidate("candidate.candidate must start with candidate:");
+        }
+        if (!utf8::is_clean_text(candidate.candidate)) {
+            return refuse_candidate("candidate.candidate contains a control character");
+        }
+    }
+
+    // Type-checked even for end-of-candidates: they are relayed with it.
+    if (!read_short_string(init, "sdpMid", max_sdp_mid_bytes, candidate.sdp_mid)) {
+        return refuse_candidate("candidate.sdpMid must be null or a string of at most 64 bytes");
+    }
+    if (!read_mline_index(init, candidate.sdp_mline_index)) {
+        return refuse_candidate("candidate.sdpMLineIndex must be null or an integer from 0 to 255");
+    }
+    if (!read_short_string(init, "usernameFragment", max_username_fragment_bytes,
+                           candidate.username_fragment)) {
+        return refuse_candidate(
+            "candidate.usernameFragment must be null or a string of at most 256 bytes");
+    }
+    if (!end_of_candidates && !candidate.sdp_mid && !candidate.sdp_mline_index) {
+        return refuse_candidate("candidate needs sdpMid or sdpMLineIndex");
+    }
+    return client_message{candidate_message{std::move(candidate)}};
+}
+
+}  // namespace onymous::protocol::detail

@@ -1,0 +1,127 @@
+// libFuzzer target for the protocol parser (not built by CMake). Build and run:
+//   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined \
+//     -Iinclude -Iserver server/protocol/*.cpp tests/fuzz/protocol_fuzz.cpp -o protocol_fuzz
+//   ./protocol_fuzz -max_len=4096 -max_total_time=120 CORPUS_DIR
+// Besides crashes and sanitizer reports it checks properties: whatever parse()
+// accepts survives serialisation and parses back to the same thing, errors
+// never echo anything but a short printable type, and the helpers agree.
+#include <onymous/protocol/parse.hpp>
+#include <onymous/protocol/serialize.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+
+using namespace onymous::protocol;
+
+namespace {
+
+const parse_limits limits{1024, 4};
+
+void require(bool condition)
+{
+    if (!condition) std::abort();
+}
+
+bool is_client_type(std::string_view type)
+{
+    for (const std::string_view known :
+         {"join", "offer", "answer", "candidate", "next", "leave", "ping", "resume"}) {
+        if (type == known) return true;
+    }
+    return false;
+}
+
+client_message reparse(const std::string& wire)
+{
+    const parse_result again = parse(wire, limits);
+    require(std::holds_alternative<client_message>(again));
+    return std::get<client_message>(again);
+}
+
+void check_error(const parse_error& error, std::string_view text)
+{
+    require(!error.message.empty());
+    require(error.ref.size() <= max_echoed_type_bytes);
+    for (const char c : error.ref) require(c >= 0x20 && c <= 0x7E);
+    if (error.code != error_code::unknown_type) {
+        require(error.ref.empty() || is_client_type(error.ref));
+    } else if (!error.ref.empty()) {
+        // The client's own type, JSON escapes resolved ("h\u0065llo" is echoed as "hello").
+        const auto message = nlohmann::json::parse(text, nullptr, false);
+        require(message.is_object() && message.contains("type") && message["type"] == error.ref);
+        require(!is_client_type(error.ref));
+    }
+    (void)finish(make_error(error.code, error.message, error.ref));
+}
+
+void check_join(const join_message& join)
+{
+    require(join.interests.size() <= limits.max_interests);
+    std::string again;
+    for (std::size_t i = 0; i < join.interests.size(); ++i) {
+        require(normalise_interest(join.interests[i], again) && again == join.interests[i]);
+        for (std::size_t j = 0; j < i; ++j) require(join.interests[j] != join.interests[i]);
+    }
+    (void)finish(make_matched(role::offerer, join.interests), 1);
+}
+
+void check_sdp(const sdp_message& message)
+{
+    require(check_sdp_grammar(message.sdp, limits.max_sdp_bytes).empty());
+    (void)check_sdp_mode(message.sdp, chat_mode::text);
+    const auto again = std::get<sdp_message>(reparse(finish(make_sdp(message), 1)));
+    require(again.kind == message.kind && again.sdp == message.sdp);
+}
+
+void check_candidate(const candidate_message& message)
+{
+    const auto again = std::get<candidate_message>(reparse(finish(make_candidate(message), 1)));
+    require(again.candidate.has_value() == message.candidate.has_value());
+    if (!message.candidate) return;
+    require(again.candidate->candidate == message.candidate->candidate);
+    require(again.candidate->sdp_mid == message.candidate->sdp_mid);
+    require(again.candidate->sdp_mline_index == message.candidate->sdp_mline_index);
+    require(again.candidate->username_fragment == message.candidate->username_fragment);
+}
+
+// The helpers on raw bytes, which parse() only ever gives valid UTF-8.
+void check_raw(std::string_view text)
+{
+    std::string interest;
+    if (normalise_interest(text, interest)) {
+        require(!interest.empty() && interest.size() <= max_interest_bytes);
+        std::string again;
+        require(normalise_interest(interest, again) && again == interest);
+    }
+    if (check_sdp_grammar(text, limits.max_sdp_bytes).empty()) {
+        require(text.starts_with("v=0") && text.ends_with("\n"));
+        (void)check_sdp_mode(text, chat_mode::text);
+        const sdp_message message{sdp_kind::answer, std::string(text)};
+        require(std::get<sdp_message>(reparse(finish(make_sdp(message), 1))).sdp == text);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const parse_result result = parse(text, limits);
+    if (const auto* error = std::get_if<parse_error>(&result)) {
+        check_error(*error, text);
+    } else {
+        const client_message& message = std::get<client_message>(result);
+        if (const auto* join = std::get_if<join_message>(&message)) check_join(*join);
+        if (const auto* sdp = std::get_if<sdp_message>(&message)) check_sdp(*sdp);
+        if (const auto* candidate = std::get_if<candidate_message>(&message)) {
+            check_candidate(*candidate);
+        }
+    }
+    check_raw(text);
+    return 0;
+}
