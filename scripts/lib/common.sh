@@ -10,6 +10,10 @@ ONYMOUS_PACKAGES=(
   libyaml-cpp-dev catch2 libbenchmark-dev
 )
 
+# Let ccache share objects between clones in different folders (CI builds a
+# fresh clone each time); debug info then names the first clone's paths.
+export CCACHE_BASEDIR="$ONYMOUS_ROOT" CCACHE_NOHASHDIR=1
+
 log() { printf '\n==> %s\n' "$*"; }
 
 # Installs the packages of ONYMOUS_PACKAGES (and any given) that are missing.
