@@ -7,11 +7,16 @@
 // whichever caller finds the matcher unowned takes ownership (one atomic
 // exchange), applies every queued operation to the single-threaded pool and
 // hands ownership back ("combining"). No mutex, spinlock or condition
-// variable is taken on any path. Decisions reach sessions through peer
-// callbacks, made by the owner in decision order.
+// variable is taken on any path, and no thread waits for another. Decisions
+// reach sessions through peer callbacks, made by the owner in decision
+// order. A call may return before its operation is applied (the owner of the
+// moment applies it), but once every call has returned, every operation has
+// been applied. Operations of one thread are applied in the order it made
+// them.
 //
 // A single thread calling these functions therefore sees every callback
 // happen synchronously inside the call, which the unit tests rely on.
+// See docs/architecture.md (matcher) for the design and its proofs.
 
 #include <onymous/match/peer.hpp>
 #include <onymous/protocol/messages.hpp>
@@ -35,11 +40,15 @@ struct options {
     /// are forgotten first. The join rate limit keeps the real count lower.
     std::size_t cooldown_memory = 128;
     std::uint64_t seed = 0;  ///< 0 = from std::random_device
-    /// The clock; tests inject a manual one.
+    /// The clock; tests inject a manual one. Read at most once per batch of
+    /// operations applied together (and afresh for poll()), only when needed.
     std::function<clock::time_point()> now = [] { return clock::now(); };
     /// Called (by the owner) whenever the earliest pending deadline (an
     /// interest window or a cooldown ending for a waiter) becomes earlier than
-    /// any announced before; the daemon arms a timer to call poll() then.
+    /// the one announced before, or that one has passed; the daemon arms a
+    /// timer to call poll() then. A later time than a pending one is only
+    /// announced after a poll() (whose timer has fired), so a daemon that
+    /// keeps only its earliest timer misses nothing.
     std::function<void(clock::time_point)> wake_at;
 };
 
@@ -64,14 +73,18 @@ public:
     matcher& operator=(const matcher&) = delete;
 
     /// Registers a session. The returned handle is valid until detach().
+    /// A session's calls must come one at a time (its strand), or at least
+    /// be ordered by happens-before.
     member* attach(std::shared_ptr<peer> p);
 
     /// Queue for a partner (from idle). `ticket` is echoed in pairing::ticket.
+    /// A join that is not from idle is ignored, ticket included (the session
+    /// answers bad_state before calling).
     void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
               std::vector<std::string> interests);
     /// Idle: queue again with the last join's preferences. Waiting: restart
     /// the wait and the interest window. Paired: end the pairing (the partner
-    /// gets partner_left) and queue again.
+    /// gets partner_left) and queue again. Ignored before any join.
     void next(member* m, std::uint64_t ticket);
     /// Leave the queue or end the pairing (the partner gets partner_left).
     void leave(member* m, std::uint64_t ticket);
@@ -85,7 +98,8 @@ public:
     void reactivate(member* m, std::shared_ptr<peer> p);
 
     /// Applies due interest-window and cooldown deadlines: waiters that have
-    /// become eligible for each other are paired.
+    /// become eligible for each other are paired. Then announces the earliest
+    /// pending deadline through options.wake_at, even if announced before.
     void poll();
 
     const matcher_stats& stats() const { return stats_; }

@@ -25,7 +25,8 @@ struct pairing {
 /// Receives the matcher's decisions. Called from whichever thread runs the
 /// matcher at that moment, in the order the decisions were taken: an
 /// implementation must only hand the event over (post it to its own
-/// executor), never block or call back into the matcher synchronously.
+/// executor), never block, never throw (the matcher is noexcept there and
+/// would terminate) and never call back into the matcher synchronously.
 class peer {
 public:
     virtual ~peer() = default;
