@@ -73,8 +73,11 @@ void listener::on_accept(error_code ec, tcp::socket socket, worker& w) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
         if (is_resource_exhaustion(ec)) {
-            spdlog::error("accept failed: {}; pausing accepts for {} ms", ec.message(),
-                          accept_backoff.count());
+            // Once per episode: a full descriptor table lasts for a while.
+            if (!exhausted_)
+                spdlog::error("accept failed: {}; retrying every {} ms", ec.message(),
+                              accept_backoff.count());
+            exhausted_ = true;
             backoff_.expires_after(accept_backoff);
             backoff_.async_wait([self = shared_from_this()](error_code wait_ec) {
                 if (!wait_ec) self->do_accept();
@@ -84,6 +87,10 @@ void listener::on_accept(error_code ec, tcp::socket socket, worker& w) {
         spdlog::debug("accept failed: {}", ec.message());
         do_accept();
         return;
+    }
+    if (exhausted_) {
+        exhausted_ = false;
+        spdlog::warn("accepting connections again");
     }
     ctx_.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
     connection_slot slot(ctx_.stats.open_connections);

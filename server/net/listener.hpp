@@ -34,6 +34,7 @@ private:
     bool tls_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer backoff_;
+    bool exhausted_ = false;  ///< accept is failing for lack of descriptors
 };
 
 /// Opens, binds and listens on `address:port` (IPv6 "::" is dual-stack).
