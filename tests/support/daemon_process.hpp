@@ -1,0 +1,80 @@
+#pragma once
+// The real onymousd (ONYMOUSD_PATH) started for one test: its own scratch
+// directory, config file, ready file and captured stderr. (Named
+// daemon_process because <unistd.h> declares a function called daemon.)
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+#include "test_config.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onymous::test {
+
+/// One bound listener, as the ready file reports it.
+struct bound_listener {
+    std::string address;
+    std::uint16_t port = 0;
+    bool tls = false;
+};
+
+class daemon_process {
+public:
+    /// Writes base_config() with `overrides` applied, starts the daemon and
+    /// waits for its ready file. Throws std::runtime_error (with the daemon's
+    /// stderr) when it exits or is not ready within the start timeout.
+    /// (An initializer list rather than a vector: a vector would make a single
+    /// override `{{"key", "value"}}` ambiguous with its iterator-pair constructor.)
+    daemon_process(std::initializer_list<config_override> overrides = {});
+    /// Stops the daemon (SIGTERM, then SIGKILL after a grace) if still running.
+    ~daemon_process();
+    daemon_process(const daemon_process&) = delete;
+    daemon_process& operator=(const daemon_process&) = delete;
+
+    /// Listeners in the order of the config, then the admin listener.
+    const std::vector<bound_listener>& listeners() const { return listeners_; }
+    /// The first TLS listener's port.
+    std::uint16_t tls_port() const;
+    /// The first plain listener's port.
+    std::uint16_t plain_port() const;
+    std::uint16_t admin_port() const { return admin_port_; }
+    pid_t pid() const { return pid_; }
+    bool running() const { return !status_.has_value(); }
+
+    /// The config as written.
+    const config_tree& config() const { return config_; }
+    const std::filesystem::path& config_path() const { return config_path_; }
+    const temp_dir& dir() const { return dir_; }
+
+    /// Everything the daemon wrote to stderr so far.
+    std::string log() const;
+
+    /// Sends `signal` (SIGTERM by default), then waits up to `grace` (SIGKILL
+    /// after it). Idempotent: later calls return the first exit status.
+    exit_status stop(std::chrono::milliseconds grace = std::chrono::seconds(5), int signal = 15);
+
+private:
+    void wait_ready(std::chrono::milliseconds timeout);
+
+    temp_dir dir_;
+    config_tree config_;
+    std::filesystem::path config_path_;
+    std::filesystem::path ready_path_;
+    std::filesystem::path log_path_;
+    pid_t pid_ = -1;
+    std::optional<exit_status> status_;
+    std::vector<bound_listener> listeners_;
+    std::uint16_t admin_port_ = 0;
+};
+
+/// Start-up allowance: generous, because sanitizer builds start slowly.
+inline constexpr std::chrono::milliseconds daemon_start_timeout{30000};
+
+}  // namespace onymous::test
