@@ -66,6 +66,9 @@ struct fixture {
     }
     ~fixture() {
         for (auto& s : sessions) s->on_transport_closed(true);
+        // Undelivered events hold their session (an io_context would own
+        // them; here the session's own inbox does): drop them.
+        for (auto& s : sessions) s->inbox.clear();
     }
     std::vector<std::shared_ptr<fake_session>> sessions;
 };
