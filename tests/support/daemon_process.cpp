@@ -1,6 +1,7 @@
 #include "daemon_process.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,12 @@
 
 namespace onymous::test {
 
+namespace {
+
+constexpr const char* setpriv_path = "/usr/bin/setpriv";
+
+}  // namespace
+
 daemon_process::daemon_process(std::initializer_list<config_override> overrides)
     : config_(base_config())
 {
@@ -21,8 +28,14 @@ daemon_process::daemon_process(std::initializer_list<config_override> overrides)
     config_path_ = dir_.write("onymousd.yaml", to_yaml(config_));
     ready_path_ = dir_.file("ready.json");
     log_path_ = dir_.file("stderr.log");
-    pid_ = spawn_process({ONYMOUSD_PATH, "--config", config_path_.string(), "--ready-file", ready_path_.string()},
-                         dir_.file("stdout.log"), log_path_);
+    std::vector<std::string> argv{ONYMOUSD_PATH, "--config", config_path_.string(), "--ready-file",
+                                  ready_path_.string()};
+    // If this test process dies without running destructors (an abort, a
+    // crash), the daemon must not outlive it: util-linux's setpriv sets the
+    // parent-death signal and then execs the daemon under the same pid.
+    if (::access(setpriv_path, X_OK) == 0)
+        argv.insert(argv.begin(), {setpriv_path, "--pdeathsig", "KILL", "--"});
+    pid_ = spawn_process(argv, dir_.file("stdout.log"), log_path_);
     try {
         wait_ready(daemon_start_timeout);
     } catch (...) {
