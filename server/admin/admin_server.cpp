@@ -1,8 +1,7 @@
 #include "admin/admin_server.hpp"
 
-#include "net/listener.hpp"
+#include "net/http_text.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -34,37 +33,37 @@ public:
 
 private:
     void respond() {
-        auto response = std::make_shared<http::response<http::string_body>>(http::status::ok, 11);
-        response->set(http::field::server, "onymousd");
-        response->set(http::field::content_type, "text/plain; charset=utf-8");
-        response->set(http::field::cache_control, "no-store");
-        const auto target = std::string_view(request_.target());
-        const auto path = target.substr(0, std::min(target.find('?'), target.size()));
-        if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
-            response->result(http::status::method_not_allowed);
-            response->set(http::field::allow, "GET, HEAD");
-            response->body() = "method not allowed\n";
-        } else if (path == "/healthz") {
-            response->body() = "ok\n";
-        } else if (path == "/readyz") {
-            const bool ready = !ctx_.shutting_down.load(std::memory_order_relaxed);
-            response->result(ready ? http::status::ok : http::status::service_unavailable);
-            response->body() = ready ? "ready\n" : "shutting down\n";
-        } else if (path == "/metrics") {
-            response->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-            response->body() = render_metrics(ctx_);
-        } else {
-            response->result(http::status::not_found);
-            response->body() = "not found\n";
-        }
-        response->keep_alive(false);
-        response->prepare_payload();
+        auto response = std::make_shared<http::response<http::string_body>>(answer());
+        // HEAD keeps GET's Content-Length but sends no body.
         if (request_.method() == http::verb::head) response->body().clear();
         http::async_write(stream_, *response,
                           [self = shared_from_this(), response](error_code, std::size_t) {
                               error_code ignored;
                               self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
                           });
+    }
+
+    http::response<http::string_body> answer() const {
+        if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+            auto response = net::text_response(http::status::method_not_allowed,
+                                               "method not allowed\n");
+            response.set(http::field::allow, "GET, HEAD");
+            return response;
+        }
+        const auto path = net::path_of(request_.target());
+        if (path == "/healthz") return net::text_response(http::status::ok, "ok\n");
+        if (path == "/readyz") {
+            const bool ready = !ctx_.shutting_down.load(std::memory_order_relaxed);
+            return ready ? net::text_response(http::status::ok, "ready\n")
+                         : net::text_response(http::status::service_unavailable,
+                                              "shutting down\n");
+        }
+        if (path == "/metrics") {
+            auto response = net::text_response(http::status::ok, render_metrics(ctx_));
+            response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+            return response;
+        }
+        return net::text_response(http::status::not_found, "not found\n");
     }
 
     beast::tcp_stream stream_;
@@ -76,33 +75,14 @@ private:
 }  // namespace
 
 admin_server::admin_server(net::server_context& ctx, asio::io_context& io)
-    : ctx_(ctx),
-      acceptor_(net::open_acceptor(io, ctx.settings.admin.address, ctx.settings.admin.port)),
-      backoff_(io) {}
+    : accept_(std::make_shared<net::accept_loop>(
+          net::open_acceptor(io, ctx.settings.admin.address, ctx.settings.admin.port),
+          [&ctx](tcp::socket socket) {
+              std::make_shared<admin_session>(std::move(socket), ctx)->run();
+          })) {}
 
-void admin_server::start() { do_accept(); }
+void admin_server::start() { accept_->start(); }
 
-void admin_server::stop() {
-    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
-        error_code ignored;
-        self->acceptor_.close(ignored);
-        self->backoff_.cancel();
-    });
-}
-
-void admin_server::do_accept() {
-    acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-        if (ec) {
-            self->backoff_.expires_after(std::chrono::milliseconds(100));
-            self->backoff_.async_wait([self](error_code wait_ec) {
-                if (!wait_ec) self->do_accept();
-            });
-            return;
-        }
-        std::make_shared<admin_session>(std::move(socket), self->ctx_)->run();
-        self->do_accept();
-    });
-}
+void admin_server::stop() { accept_->stop(); }
 
 }  // namespace onymous::admin

@@ -5,30 +5,28 @@
 //   GET /metrics  Prometheus text format
 // Bind it to loopback or a private network: it is not meant for the public.
 
+#include "net/accept_loop.hpp"
 #include "net/server_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <string>
 
 namespace onymous::admin {
 
-class admin_server : public std::enable_shared_from_this<admin_server> {
+class admin_server {
 public:
     /// Binds at once; throws std::system_error when it cannot.
     admin_server(net::server_context& ctx, boost::asio::io_context& io);
 
-    boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return accept_->local_endpoint(); }
     void start();
+    /// Closes the acceptor; requests already accepted are answered. Any thread.
     void stop();
 
 private:
-    void do_accept();
-
-    net::server_context& ctx_;
-    boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer backoff_;  ///< after a failed accept (e.g. out of descriptors)
+    std::shared_ptr<net::accept_loop> accept_;
 };
 
 /// The /metrics body.
