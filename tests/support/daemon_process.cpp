@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -21,6 +22,13 @@ constexpr const char* setpriv_path = "/usr/bin/setpriv";
 
 }  // namespace
 
+std::string daemon_binary()
+{
+    if (const char* path = std::getenv("ONYMOUSD_BINARY"); path != nullptr && *path != '\0')
+        return path;
+    return ONYMOUSD_PATH;
+}
+
 daemon_process::daemon_process(std::initializer_list<config_override> overrides)
     : config_(base_config())
 {
@@ -28,7 +36,7 @@ daemon_process::daemon_process(std::initializer_list<config_override> overrides)
     config_path_ = dir_.write("onymousd.yaml", to_yaml(config_));
     ready_path_ = dir_.file("ready.json");
     log_path_ = dir_.file("stderr.log");
-    std::vector<std::string> argv{ONYMOUSD_PATH, "--config", config_path_.string(), "--ready-file",
+    std::vector<std::string> argv{daemon_binary(), "--config", config_path_.string(), "--ready-file",
                                   ready_path_.string()};
     // If this test process dies without running destructors (an abort, a
     // crash), the daemon must not outlive it: util-linux's setpriv sets the
@@ -105,6 +113,13 @@ exit_status daemon_process::stop(std::chrono::milliseconds grace, int signal)
     if (!status_)
         status_ = stop_process(pid_, signal, grace);
     return *status_;
+}
+
+std::optional<exit_status> daemon_process::wait_exit(std::chrono::milliseconds timeout)
+{
+    if (!status_)
+        status_ = wait_process(pid_, clock_type::now() + timeout);
+    return status_;
 }
 
 }  // namespace onymous::test

@@ -1,7 +1,8 @@
 #pragma once
-// The real onymousd (ONYMOUSD_PATH) started for one test: its own scratch
-// directory, config file, ready file and captured stderr. (Named
-// daemon_process because <unistd.h> declares a function called daemon.)
+// The real onymousd started for one test: its own scratch directory, config
+// file, ready file and captured stderr. The binary is $ONYMOUSD_BINARY when
+// set (a sanitizer build of the daemon), else the compiled-in ONYMOUSD_PATH.
+// (Named daemon_process because <unistd.h> declares a function called daemon.)
 
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -60,6 +61,10 @@ public:
     /// after it). Idempotent: later calls return the first exit status.
     exit_status stop(std::chrono::milliseconds grace = std::chrono::seconds(5), int signal = 15);
 
+    /// Waits up to `timeout` for the daemon to exit by itself (no signal is
+    /// sent); nullopt while it still runs. Later stop() calls return this status.
+    std::optional<exit_status> wait_exit(std::chrono::milliseconds timeout);
+
 private:
     void wait_ready(std::chrono::milliseconds timeout);
 
@@ -73,6 +78,10 @@ private:
     std::vector<bound_listener> listeners_;
     std::uint16_t admin_port_ = 0;
 };
+
+/// The daemon binary the tests run: $ONYMOUSD_BINARY if set and not empty,
+/// else ONYMOUSD_PATH.
+std::string daemon_binary();
 
 /// Start-up allowance: generous, because sanitizer builds start slowly.
 inline constexpr std::chrono::milliseconds daemon_start_timeout{30000};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 
 namespace onymous::test {
 
@@ -221,18 +223,73 @@ std::string get_request(std::string_view target)
     return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 }
 
+bool sanitized_daemon()
+{
+    const char* flag = std::getenv("ONYMOUS_E2E_SANITIZED");
+    return flag != nullptr && std::strcmp(flag, "1") == 0;
+}
+
 bool timing_tests_enabled()
 {
 #if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-    return true;
+    return !sanitized_daemon();
 #else
     return false;
 #endif
 }
 
+duration allowance(duration base, int factor)
+{
+    return timing_tests_enabled() ? base : base * factor;
+}
+
+namespace {
+
+/// A config duration ("250ms", "1s", "2m", "1h"), or `fallback` when `value`
+/// is absent or not one of those.
+std::chrono::milliseconds config_duration(const config_tree* value, std::chrono::milliseconds fallback)
+{
+    if (value == nullptr || !value->is_string())
+        return fallback;
+    const auto text = value->get<std::string>();
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0 || digits > 9)
+        return fallback;
+    const long long number = std::stoll(text.substr(0, digits));
+    const auto unit = text.substr(digits);
+    if (unit == "ms")
+        return std::chrono::milliseconds(number);
+    if (unit == "s")
+        return std::chrono::seconds(number);
+    if (unit == "m")
+        return std::chrono::minutes(number);
+    if (unit == "h")
+        return std::chrono::hours(number);
+    return fallback;
+}
+
+const config_tree* config_value(const config_tree& tree, const char* section, const char* key)
+{
+    if (!tree.contains(section) || !tree[section].is_object() || !tree[section].contains(key))
+        return nullptr;
+    return &tree[section][key];
+}
+
+}  // namespace
+
 void finish(daemon_process& daemon)
 {
-    const auto status = daemon.stop();
+    // Clients still connected when a test ends are closed by the drain (at
+    // drain_timeout for paired ones) and may never answer the closing
+    // handshake (the test is not reading them): allow the drain, the close
+    // deadline (default 5 s) and a margin before stop() resorts to SIGKILL.
+    const auto& config = daemon.config();
+    const auto grace = config_duration(config_value(config, "shutdown", "drain_timeout"), std::chrono::seconds(8)) +
+                       config_duration(config_value(config, "limits", "close_timeout"), std::chrono::seconds(5)) +
+                       allowance(std::chrono::seconds(5), 3);
+    const auto status = daemon.stop(grace);
     const auto log = daemon.log();
     INFO("onymousd " << status.describe() << "; stderr:\n" << log);
     REQUIRE(status.exited_with(0));

@@ -79,8 +79,17 @@ std::string upgrade_request(std::string_view target, const std::vector<std::stri
 /// A raw HTTP/1.1 GET without upgrade.
 std::string get_request(std::string_view target);
 
-/// False in sanitizer and debug builds, where timing-sensitive tests are skipped.
+/// False in sanitizer and debug builds of the tests, and when the daemon under
+/// test is a sanitizer build (ONYMOUS_E2E_SANITIZED=1 in the environment):
+/// there timing-sensitive tests are skipped.
 bool timing_tests_enabled();
+
+/// True when ONYMOUS_E2E_SANITIZED=1: the daemon is a (slow) sanitizer build.
+bool sanitized_daemon();
+
+/// `base` in a timing build, `factor` times it otherwise: an allowance for
+/// slow daemons in bounds that are not the point of a test.
+duration allowance(duration base, int factor = 5);
 
 /// Stops the daemon and requires a clean exit (code 0 on SIGTERM) and a log
 /// free of sanitizer reports.
