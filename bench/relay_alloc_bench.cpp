@@ -1,9 +1,9 @@
 // Heap allocations on the path of ONE relayed message, for a relayed ICE
 // candidate and for an offer with a ~2.2 KB SDP.
 //
-// The path: from the sender session being handed the client's text (on_text)
+// The path: from the sender session being handed the client's text (receive)
 // until the receiver session's transport has been handed the final wire text
-// (send_text), the cross-thread hand-off included (posting to the receiver
+// (transport::send), the cross-thread hand-off included (posting to the receiver
 // and running what was posted). Two sessions are paired through the real
 // matcher and warmed up first, so one-time allocations are not counted; then
 // each of N relays is counted in its own window.
@@ -30,6 +30,7 @@
 
 #include <onymous/match/matcher.hpp>
 #include <onymous/protocol/parse.hpp>
+#include <onymous/protocol/relay_text.hpp>
 #include <onymous/protocol/serialize.hpp>
 #include <onymous/session/signaling_session.hpp>
 
@@ -152,50 +153,69 @@ namespace adapter {
 
 using namespace onymous;
 
-/// A transport that allocates nothing per message: posted functions wait in
-/// a fixed ring of std::function slots until run_posted(); wire texts are
-/// only measured, except the one asked for with keep_next().
-class fake_transport final : public session::signaling_session {
+/// A home whose posted functions wait in a fixed ring of std::function
+/// slots until run_posted(): the sender's and the receiver's are two, so a
+/// relay crosses "threads" as it does between two workers.
+class ring_home final : public session::home {
 public:
-    using signaling_session::signaling_session;
+    bool running_in_this_thread() const override { return running_ == this; }
+    void post(std::function<void()> fn) override {
+        if (tail_ - head_ == ring_.size()) std::abort();  // a bench bug: never in the window
+        ring_[tail_++ % ring_.size()] = std::move(fn);
+    }
+    std::unique_ptr<session::timer> make_timer() override { std::abort(); }  // no grace here
 
+    template <class Fn>
+    void on(Fn&& fn) {
+        auto* before = std::exchange(running_, this);
+        fn();
+        running_ = before;
+    }
     void run_posted() {
-        while (head_ != tail_) {
-            auto fn = std::move(ring_[head_++ % ring_.size()]);
-            fn();
-        }
+        on([this] {
+            while (head_ != tail_) {
+                auto fn = std::move(ring_[head_++ % ring_.size()]);
+                fn();
+            }
+        });
     }
     void drop_posted() {
         while (head_ != tail_) ring_[head_++ % ring_.size()] = nullptr;
     }
+
+private:
+    static inline ring_home* running_ = nullptr;
+    std::array<std::function<void()>, 64> ring_;
+    std::uint64_t head_ = 0;
+    std::uint64_t tail_ = 0;
+};
+
+/// A connection that allocates nothing per message: wire texts are only
+/// measured, except the one asked for with keep_next().
+class fake_transport final : public session::transport {
+public:
+    void send(session::frame text) override {
+        ++texts_sent_;
+        last_text_bytes_ = text->size();
+        if (keep_) *std::exchange(keep_, nullptr) = *text;
+    }
+    void close(protocol::close_code) override { closed_ = true; }
+    void attach(std::shared_ptr<session::signaling_session>) override {}
+
     void keep_next(std::string* out) { keep_ = out; }
     std::uint64_t texts_sent() const { return texts_sent_; }
     std::size_t last_text_bytes() const { return last_text_bytes_; }
     bool was_closed() const { return closed_; }
 
-protected:
-    void send_text(std::string text) override {
-        ++texts_sent_;
-        last_text_bytes_ = text.size();
-        if (keep_) *std::exchange(keep_, nullptr) = std::move(text);
-    }
-    void close_with(protocol::close_code) override { closed_ = true; }
-    void post_to_self(std::function<void()> fn) override {
-        if (tail_ - head_ == ring_.size()) std::abort();  // a bench bug: never in the window
-        ring_[tail_++ % ring_.size()] = std::move(fn);
-    }
-
 private:
-    std::array<std::function<void()>, 64> ring_;
-    std::uint64_t head_ = 0;
-    std::uint64_t tail_ = 0;
     std::string* keep_ = nullptr;
     std::uint64_t texts_sent_ = 0;
     std::size_t last_text_bytes_ = 0;
     bool closed_ = false;
 };
 
-/// Two sessions paired through the real matcher; relays go sender -> receiver.
+/// Two sessions on two homes, paired through the real matcher; relays go
+/// sender -> receiver.
 class relay_pair {
 public:
     relay_pair()
@@ -203,18 +223,21 @@ public:
               match::options o;
               o.seed = 1;
               return o;
-          }()) {
-        sender_->start("token-a", {});
-        receiver_->start("token-b", {});
-        sender_->on_text(R"({"type":"join","mode":"video"})");
-        receiver_->on_text(R"({"type":"join","mode":"video"})");
-        sender_->run_posted();
-        receiver_->run_posted();
+          }()),
+          context_(session::session_settings{}, matcher_) {
+        sender_home_.on([&] { sender_->start(sender_link_, {}); });
+        receiver_home_.on([&] { receiver_->start(receiver_link_, {}); });
+        sender_home_.on([&] { sender_->receive(sender_link_, R"({"type":"join","mode":"video"})"); });
+        receiver_home_.on([&] { receiver_->receive(receiver_link_, R"({"type":"join","mode":"video"})"); });
+        sender_home_.run_posted();
+        receiver_home_.run_posted();
     }
     ~relay_pair() {
-        for (auto* s : {sender_.get(), receiver_.get()}) s->on_transport_closed(true);
+        sender_home_.on([&] { sender_->end_now(); });
+        receiver_home_.on([&] { receiver_->end_now(); });
         // Posted functions hold their session: drop them to break the cycle.
-        for (auto* s : {sender_.get(), receiver_.get()}) s->drop_posted();
+        sender_home_.drop_posted();
+        receiver_home_.drop_posted();
     }
     relay_pair(const relay_pair&) = delete;
     relay_pair& operator=(const relay_pair&) = delete;
@@ -226,22 +249,27 @@ public:
     /// The measured path: the sender's client text in, until the receiver's
     /// transport has been handed the wire text.
     void relay(std::string_view client_text) {
-        sender_->on_text(client_text);
-        receiver_->run_posted();
+        sender_home_.on([&] { sender_->receive(sender_link_, client_text); });
+        receiver_home_.run_posted();
     }
     /// The wire text the next relay() hands to the receiver's transport.
-    void keep_next_wire_text(std::string* out) { receiver_->keep_next(out); }
-    std::uint64_t texts_to_sender() const { return sender_->texts_sent(); }
-    std::uint64_t texts_to_receiver() const { return receiver_->texts_sent(); }
-    std::size_t last_wire_bytes() const { return receiver_->last_text_bytes(); }
-    bool any_closed() const { return sender_->was_closed() || receiver_->was_closed(); }
+    void keep_next_wire_text(std::string* out) { receiver_link_->keep_next(out); }
+    std::uint64_t texts_to_sender() const { return sender_link_->texts_sent(); }
+    std::uint64_t texts_to_receiver() const { return receiver_link_->texts_sent(); }
+    std::size_t last_wire_bytes() const { return receiver_link_->last_text_bytes(); }
+    bool any_closed() const { return sender_link_->was_closed() || receiver_link_->was_closed(); }
 
 private:
-    session::session_settings settings_;
     match::matcher matcher_;
-    std::shared_ptr<fake_transport> sender_ = std::make_shared<fake_transport>(settings_, matcher_);
-    std::shared_ptr<fake_transport> receiver_ =
-        std::make_shared<fake_transport>(settings_, matcher_);
+    session::session_context context_;
+    ring_home sender_home_;
+    ring_home receiver_home_;
+    std::shared_ptr<fake_transport> sender_link_ = std::make_shared<fake_transport>();
+    std::shared_ptr<fake_transport> receiver_link_ = std::make_shared<fake_transport>();
+    std::shared_ptr<session::signaling_session> sender_ =
+        std::make_shared<session::signaling_session>(context_, sender_home_);
+    std::shared_ptr<session::signaling_session> receiver_ =
+        std::make_shared<session::signaling_session>(context_, receiver_home_);
 };
 
 struct step {
@@ -250,10 +278,9 @@ struct step {
     bool part_of_previous = false;  ///< an "of which" row: not added to the sum
 };
 
-/// The steps signaling_session takes for one relay (on_text, handle,
-/// forward_to_partner, relay, on_relay, send_sequenced, send_text), replayed
-/// one by one, each in its own window. `wire` gets a copy of the resulting
-/// text (sequence `seq`), made outside the windows.
+/// The steps of one relay, replayed one by one, each in its own window:
+/// parse, relay_text (the one serialisation), the post to the receiver's
+/// home, append_seq and the shared frame. `wire` gets the resulting text.
 std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
                             std::string& wire) {
     using alloc_count::measure;
@@ -265,7 +292,6 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
     steps.push_back({"parse(): DOM, checks, validated message", measure([&] {
                          parsed.emplace(protocol::parse(client_text, settings.parse));
                      })});
-    // What parse() does first and last, as in server/protocol/parse.cpp.
     nlohmann::json dom;
     steps.push_back({"of which: build the nlohmann::json DOM", measure([&] {
                          dom = nlohmann::json::parse(client_text.begin(), client_text.end(),
@@ -275,50 +301,47 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
     steps.push_back({"of which: destroy that DOM", measure([&] { dom = nullptr; }), true});
     auto& message = std::get<protocol::client_message>(*parsed);
 
-    std::optional<protocol::json> out;
+    std::string text;
     if (auto* sdp = std::get_if<protocol::sdp_message>(&message)) {
         steps.push_back({"check_sdp_mode()", measure([&] {
                              if (!protocol::check_sdp_mode(sdp->sdp, protocol::chat_mode::video)
                                       .empty())
                                  std::abort();
                          })});
-        steps.push_back({"make_sdp(): ordered_json DOM",
-                         measure([&] { out.emplace(protocol::make_sdp(*sdp)); })});
+        steps.push_back({"relay_text(): the wire text without seq",
+                         measure([&] { text = protocol::relay_text(*sdp); })});
     } else {
         auto& candidate = std::get<protocol::candidate_message>(message);
-        steps.push_back({"make_candidate(): ordered_json DOM",
-                         measure([&] { out.emplace(protocol::make_candidate(candidate)); })});
+        steps.push_back({"relay_text(): the wire text without seq",
+                         measure([&] { text = protocol::relay_text(candidate); })});
     }
 
-    // The closure of signaling_session::relay(), with the same captures in
-    // the same order (so the same size); running it hands the DOM over as
-    // on_relay() does, to a static so that the closure captures nothing more.
-    static protocol::json received;
+    // The closure signaling_session::on_home() posts for relay(): the
+    // session, the pair id and the text, wrapped once more with `self`.
+    static std::string received;
     std::function<void()> posted;
     steps.push_back({"post: std::function of the relay closure", measure([&] {
                          posted = [self = std::shared_ptr<session::signaling_session>(),
-                                   pair_id = std::uint64_t{1}, m = std::move(*out)]() mutable {
+                                   fn = [p = static_cast<void*>(nullptr), pair_id = std::uint64_t{1},
+                                         t = std::move(text)]() mutable {
+                                       (void)p;
+                                       (void)pair_id;
+                                       received = std::move(t);
+                                   }]() mutable {
                              (void)self;
-                             (void)pair_id;
-                             received = std::move(m);
+                             fn();
                          };
                      })});
     steps.push_back({"run the posted closure", measure([&] { posted(); })});
-    // finish(json, seq): add "seq", then dump.
-    steps.push_back({"finish(): add \"seq\" to the ordered_json",
-                     measure([&] { received["seq"] = seq; })});
-    std::string text;
-    steps.push_back({"finish(): dump() to the wire string",
-                     measure([&] { text = protocol::finish(received); })});
-    steps.push_back({"of which: serializer set-up (dump of null)",
-                     measure([] { (void)protocol::finish(protocol::json()); }), true});
-    wire = text;
-    steps.push_back({"destroy closure, DOMs, message, wire text", measure([&] {
+    steps.push_back({"append_seq()", measure([&] { protocol::append_seq(received, seq); })});
+    session::frame frame;
+    steps.push_back({"the shared frame (history and write queue)",
+                     measure([&] { frame = std::make_shared<const std::string>(std::move(received)); })});
+    wire = *frame;
+    steps.push_back({"destroy closure, message, frame", measure([&] {
                          posted = nullptr;
-                         out.reset();
-                         received = nullptr;
                          parsed.reset();
-                         std::string().swap(text);
+                         frame.reset();
                      })});
     return steps;
 }
@@ -500,7 +523,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string offer_text = nlohmann::json{{"type", "offer"}, {"sdp", offer_sdp}}.dump();
-    std::printf("heap allocations per relayed message, sender on_text -> receiver send_text\n");
+    std::printf("heap allocations per relayed message, sender receive -> receiver transport::send\n");
     bool ok = true;
     if (only != "offer") {
         std::printf("\n");

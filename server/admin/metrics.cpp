@@ -26,7 +26,25 @@ std::string render_metrics(const net::server_context& ctx) {
     std::string out;
     metric(out, "onymous_connections", "gauge", "Open TCP connections, in handshake or upgraded.",
            read(s.open_connections));
-    metric(out, "onymous_sessions", "gauge", "Open WebSocket sessions.", read(s.websocket_sessions));
+    const auto& sc = ctx.sessions.counters;
+    metric(out, "onymous_websocket_connections", "gauge", "Open WebSocket connections.",
+           read(s.websocket_connections));
+    metric(out, "onymous_sessions", "gauge", "Live signaling sessions, in their resume grace or not.",
+           read(sc.live));
+    metric(out, "onymous_sessions_in_grace", "gauge",
+           "Sessions whose connection dropped, waiting for a resume.", read(sc.in_grace));
+    metric(out, "onymous_resumes_total", "counter", "Sessions taken back by a resume.",
+           read(sc.resumed_total));
+    metric(out, "onymous_resume_failures_total", "counter", "Resumes answered resume_failed.",
+           read(sc.resume_failed_total));
+    metric(out, "onymous_resume_grace_expired_total", "counter",
+           "Sessions that ended because their resume grace ran out.", read(sc.grace_expired_total));
+    metric(out, "onymous_internal_errors_total", "counter",
+           "Connections closed with 1011 after an internal error in their handling.",
+           read(sc.internal_errors_total));
+    metric(out, "onymous_close_deadline_aborts_total", "counter",
+           "Closes that did not complete within limits.close_timeout and were aborted.",
+           read(s.close_deadline_aborts_total));
     metric(out, "onymous_connections_accepted_total", "counter", "TCP connections accepted.",
            read(s.accepted_total));
     metric(out, "onymous_connections_refused_total", "counter",

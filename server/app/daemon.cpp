@@ -17,6 +17,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 namespace onymous::app {
@@ -29,6 +32,8 @@ namespace {
 /// Descriptors kept for listeners, logs and the admin endpoint.
 constexpr std::uint64_t reserved_descriptors = 64;
 constexpr auto shutdown_poll = std::chrono::milliseconds(25);
+/// After the drain: how long the last closing handshakes may take.
+constexpr auto last_close_grace = std::chrono::milliseconds(1000);
 
 void set_up_logging(config::log_level level) {
     auto logger = spdlog::stderr_logger_mt("onymousd");
@@ -53,23 +58,28 @@ session::session_settings make_session_settings(const config::settings& s) {
     out.hello.messages_per_second = s.limits.messages_per_second;
     out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
     out.max_errors = s.limits.max_errors;
+    out.resume_grace = s.limits.resume_grace;
+    out.max_outbound_bytes = s.limits.max_outbound_bytes;
     out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
     return out;
 }
 
-/// Everything that runs, in destruction order: the workers outlive the
-/// matcher (which holds sessions, whose sockets belong to the workers).
+/// Everything that runs. Members are declared so that nothing outlives what
+/// it references: the matcher and the sessions' context first, then the
+/// server context, then the workers (whose io_contexts, when destroyed,
+/// destroy whatever handlers still hold connections and sessions, and those
+/// reach back to the contexts), then the I/O objects living on worker 0.
 class daemon {
 public:
     daemon(const config::settings& settings, const run_options& options)
         : settings_(settings), options_(options) {}
 
     int run() {
-        make_workers();
         make_matcher();
+        sessions_.emplace(make_session_settings(settings_), *matcher_);
         if (settings_.needs_tls()) tls_ = tls::make_server_context(settings_.tls);
-        context_.emplace(settings_, make_session_settings(settings_), *matcher_, tls_.get(),
-                         workers_);
+        context_.emplace(settings_, *sessions_, tls_.get(), workers_);
+        make_workers();
         bind();
         write_ready_file();
         watch_signals();
@@ -83,6 +93,7 @@ public:
             threads.emplace_back([w = workers_[i].get()] { w->run(); });
         workers_[0]->run();
         for (auto& t : threads) t.join();
+        end_leftover_sessions();
         spdlog::info("onymousd stopped");
         return 0;
     }
@@ -100,6 +111,7 @@ private:
         opts.interest_timeout = settings_.matching.interest_timeout;
         opts.rematch_cooldown = settings_.matching.rematch_cooldown;
         opts.wake_at = [this](match::clock::time_point at) {
+            if (workers_.empty()) return;  // before start-up, or after shutdown
             asio::post(workers_[0]->io(), [this, at] { arm_wake_timer(at); });
         };
         matcher_ = std::make_unique<match::matcher>(std::move(opts));
@@ -143,49 +155,141 @@ private:
     void watch_signals() {
         signals_.emplace(workers_[0]->io(), SIGINT, SIGTERM);
         signals_->async_wait([this](error_code ec, int) {
-            if (!ec) begin_shutdown();
+            if (ec) return;
+            begin_drain();
+            // A second signal while draining: stop now, cleanly.
+            signals_->async_wait([this](error_code ec2, int) {
+                if (!ec2) finish_shutdown();
+            });
         });
     }
 
-    /// Stop accepting, close every session with 1001, and stop once they
-    /// are gone or shutdown.drain_timeout has passed.
-    void begin_shutdown() {
+    /// PROTOCOL.md, Draining: stop accepting, /readyz fails, every session
+    /// hears `draining`; idle and waiting ones close now, paired ones when
+    /// their pairing ends or shutdown.drain_timeout passes. Connections
+    /// still in their TLS or HTTP handshake are aborted.
+    void begin_drain() {
+        context_->shutting_down.store(true);
+        sessions_->draining.store(true, std::memory_order_release);
+        for (auto& l : listeners_) l->stop();
+        for (auto& w : workers_) {
+            asio::post(w->io(), [w = w.get()] {
+                for (auto& s : sessions_of(*w)) s->drain();
+                w->abort_connections_in_handshake();
+            });
+        }
+        // The drain's deadline bounds the whole shutdown, closing handshakes
+        // included: supervisors kill what outlasts their stop grace.
+        phase_deadline_ = std::chrono::steady_clock::now() + settings_.shutdown.drain_timeout;
+        wait_until(
+            [this] {
+                return sessions_->counters.live.load() == 0 &&
+                       context_->stats.open_connections.load() == 0;
+            },
+            [this] {
+                if (sessions_->counters.live.load() == 0 &&
+                    context_->stats.open_connections.load() == 0)
+                    finish_shutdown();
+                else
+                    end_sessions();
+            });
+    }
+
+    /// The drain's time is up: the sessions still paired are closed (1001),
+    /// and their closing handshakes get a last short while.
+    void end_sessions() {
+        for (auto& w : workers_) {
+            asio::post(w->io(), [w = w.get()] {
+                for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
+            });
+        }
+        phase_deadline_ = std::chrono::steady_clock::now() +
+                          std::min<std::chrono::milliseconds>(settings_.limits.close_timeout, last_close_grace);
+        wait_until([this] { return context_->stats.open_connections.load() == 0; },
+                   [this] { finish_shutdown(); });
+    }
+
+    /// Aborts whatever is left and lets every loop run out of work.
+    void finish_shutdown() {
+        if (finishing_) return;
+        finishing_ = true;
+        sessions_->draining.store(true, std::memory_order_release);
         context_->shutting_down.store(true);
         for (auto& l : listeners_) l->stop();
-        for (auto& w : workers_)
-            asio::post(w->io(), [w = w.get()] { w->shut_down_all(protocol::close_code::going_away); });
-        shutdown_deadline_ = std::chrono::steady_clock::now() + settings_.shutdown.drain_timeout;
-        wait_for_sessions();
+        admin_->stop();
+        shutdown_timer_->cancel();
+        wake_timer_->cancel();
+        signals_->cancel();
+        for (auto& w : workers_) {
+            asio::post(w->io(), [w = w.get()] {
+                for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
+                w->abort_connections();
+                w->release();
+            });
+        }
+        // Aborted sockets complete at once; a loop that still has work after
+        // this is abandoned (what it held is destroyed in order, below).
+        stop_thread_ = std::thread([this] {
+            std::unique_lock lock(stop_mutex_);
+            if (!stop_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopped_; }))
+                for (auto& w : workers_) w->stop();
+        });
     }
 
-    void wait_for_sessions() {
+    /// Polls `done` until it holds or phase_deadline_ passes, then runs `next`.
+    void wait_until(std::function<bool()> done, std::function<void()> next) {
         shutdown_timer_->expires_after(shutdown_poll);
-        shutdown_timer_->async_wait([this](error_code ec) {
+        shutdown_timer_->async_wait([this, done = std::move(done), next = std::move(next)](error_code ec) mutable {
             if (ec) return;
-            const bool all_closed = context_->stats.open_connections.load() == 0;
-            if (!all_closed && std::chrono::steady_clock::now() < shutdown_deadline_) {
-                wait_for_sessions();
+            if (!done() && std::chrono::steady_clock::now() < phase_deadline_) {
+                wait_until(std::move(done), std::move(next));
                 return;
             }
-            for (auto& w : workers_) w->stop();
+            next();
         });
+    }
+
+    static std::vector<std::shared_ptr<session::signaling_session>> sessions_of(net::worker& w) {
+        std::vector<std::shared_ptr<session::signaling_session>> live;
+        for (auto& [raw, weak] : w.sessions())
+            if (auto s = weak.lock()) live.push_back(std::move(s));
+        return live;
+    }
+
+    /// Every loop has returned: no thread runs any more, so sessions left in
+    /// an abandoned loop are ended here, before the matcher goes.
+    void end_leftover_sessions() {
+        {
+            const std::lock_guard lock(stop_mutex_);
+            stopped_ = true;
+        }
+        stop_cv_.notify_all();
+        if (stop_thread_.joinable()) stop_thread_.join();
+        for (auto& w : workers_)
+            for (auto& s : sessions_of(*w)) s->end_now();
     }
 
     const config::settings& settings_;
     const run_options& options_;
+    std::unique_ptr<match::matcher> matcher_;
+    std::optional<session::session_context> sessions_;
+    std::unique_ptr<asio::ssl::context> tls_;
+    std::optional<net::server_context> context_;
     std::vector<std::unique_ptr<net::worker>> workers_;
     std::optional<asio::steady_timer> wake_timer_;
     std::optional<asio::steady_timer> shutdown_timer_;
     std::optional<asio::signal_set> signals_;
-    std::unique_ptr<match::matcher> matcher_;
-    std::unique_ptr<asio::ssl::context> tls_;
-    std::optional<net::server_context> context_;
     std::vector<std::shared_ptr<net::listener>> listeners_;
     std::shared_ptr<admin::admin_server> admin_;
 
     bool wake_armed_ = false;
     match::clock::time_point wake_at_{};
-    std::chrono::steady_clock::time_point shutdown_deadline_{};
+    std::chrono::steady_clock::time_point phase_deadline_{};
+    bool finishing_ = false;
+    std::thread stop_thread_;  ///< stops loops that do not run out of work
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopped_ = false;
 };
 
 }  // namespace

@@ -155,6 +155,7 @@ constexpr key_row<settings> settings_table[] = {
     s::time("limits.ping_interval", 10ms, 1h, AT(limits.ping_interval)),
     s::time("limits.idle_timeout", 10ms, 1h, AT(limits.idle_timeout)),
     s::time("limits.resume_grace", 10ms, 10min, AT(limits.resume_grace)),
+    s::time("limits.close_timeout", 10ms, 5min, AT(limits.close_timeout)),
 
     s::section("matching"),
     s::uint("matching.max_interests", 0, 64, AT(matching.max_interests)),

@@ -1,6 +1,8 @@
 #include "net/http_session.hpp"
 
-#include "net/websocket_session.hpp"
+#include "net/header_tokens.hpp"
+#include "net/http_text.hpp"
+#include "net/websocket_connection.hpp"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -24,17 +26,26 @@ namespace {
 constexpr std::uint32_t max_request_header_bytes = 8192;
 constexpr std::string_view retry_after_seconds = "10";
 
-std::string_view path_of(std::string_view target) {
-    return target.substr(0, std::min(target.find('?'), target.size()));
-}
-
 template <class Stream>
-class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+class http_session final : public closable,
+                           public std::enable_shared_from_this<http_session<Stream>> {
 public:
     http_session(Stream stream, server_context& ctx, worker& w, connection_slot slot)
         : stream_(std::move(stream)), ctx_(ctx), worker_(w), slot_(std::move(slot)) {}
 
+    // Only its own handlers hold it, so it dies on its worker's thread.
+    ~http_session() override { worker_.remove(this); }
+
+    /// Draining or shutting down: the handshake is abandoned.
+    void abort() override {
+        error_code ignored;
+        beast::get_lowest_layer(stream_).socket().close(ignored);
+    }
+
+    bool in_handshake() const override { return true; }
+
     void run() {
+        worker_.add(this, this->weak_from_this());
         // One deadline for the TLS handshake and the request together.
         beast::get_lowest_layer(stream_).expires_after(ctx_.settings.limits.handshake_timeout);
         if constexpr (std::is_same_v<Stream, tls_stream>) {
@@ -81,8 +92,12 @@ private:
             respond(http::status::not_found, "not found\n");
             return;
         }
-        if (!beast::websocket::is_upgrade(request)) {
+        if (!header_lists_token(request, http::field::upgrade, "websocket", token_case::insensitive)) {
             respond(http::status::upgrade_required, "this endpoint only speaks WebSocket\n");
+            return;
+        }
+        if (!beast::websocket::is_upgrade(request)) {
+            respond(http::status::bad_request, "bad request\n");
             return;
         }
         if (!origin_allowed(request)) {
@@ -95,8 +110,9 @@ private:
             respond(http::status::service_unavailable, "server busy, retry later\n");
             return;
         }
+        // From here on the WebSocket connection keeps its own deadlines.
         beast::get_lowest_layer(stream_).expires_never();
-        start_websocket_session(std::move(stream_), std::move(request), ctx_, worker_,
+        start_websocket_connection(std::move(stream_), std::move(request), ctx_, worker_,
                                 std::move(slot_));
     }
 
@@ -104,7 +120,9 @@ private:
         const auto& allowed = ctx_.settings.allowed_origins;
         if (allowed.empty()) return true;
         const auto it = request.find(http::field::origin);
-        if (it == request.end()) return false;
+        // No Origin: not a browser (PROTOCOL.md, Transport). The check keeps
+        // other sites' pages out; anything else could forge the header.
+        if (it == request.end()) return true;
         return std::find(allowed.begin(), allowed.end(), it->value()) != allowed.end();
     }
 
@@ -115,19 +133,14 @@ private:
     }
 
     void respond(http::status status, std::string_view body) {
-        auto response = std::make_shared<http::response<http::string_body>>(status, 11);
-        response->set(http::field::server, "onymousd");
-        response->set(http::field::content_type, "text/plain; charset=utf-8");
-        response->set(http::field::cache_control, "no-store");
+        auto response = std::make_shared<http::response<http::string_body>>(
+            text_response(status, std::string(body)));
         if (status == http::status::service_unavailable)
             response->set(http::field::retry_after, retry_after_seconds);
         if (status == http::status::upgrade_required) {
             response->set(http::field::upgrade, "websocket");
             response->set(http::field::connection, "Upgrade, close");
         }
-        response->body() = std::string(body);
-        response->keep_alive(false);
-        response->prepare_payload();
         http::async_write(stream_, *response,
                           [self = this->shared_from_this(), response](error_code ec, std::size_t) {
                               if (!ec) self->shut_down();

@@ -1,7 +1,8 @@
 #pragma once
-// What every connection of the daemon shares: settings, the matcher, the TLS
-// context, the workers and the counters behind /metrics. Built by
-// app/daemon.cpp; read-only after start-up except for the atomics.
+// What every connection of the daemon shares: settings, the sessions'
+// context (matcher, resume tokens), the TLS context, the workers and the
+// counters behind /metrics. Built by app/daemon.cpp; read-only after
+// start-up except for the atomics.
 
 #include "net/worker.hpp"
 
@@ -22,22 +23,23 @@ namespace onymous::net {
 /// Counters for /metrics, updated with relaxed atomics.
 struct counters {
     std::atomic<std::uint64_t> open_connections{0};  ///< accepted, not yet closed
-    std::atomic<std::uint64_t> websocket_sessions{0};
+    std::atomic<std::uint64_t> websocket_connections{0};  ///< upgraded, not yet closed
     std::atomic<std::uint64_t> accepted_total{0};
     std::atomic<std::uint64_t> refused_at_accept_total{0};  ///< far over the cap: closed unanswered
     std::atomic<std::uint64_t> http_403_total{0};
     std::atomic<std::uint64_t> http_404_total{0};
     std::atomic<std::uint64_t> http_503_total{0};
     std::atomic<std::uint64_t> handshake_failures_total{0};
+    std::atomic<std::uint64_t> close_deadline_aborts_total{0};  ///< closes that timed out
 };
 
 struct server_context {
-    server_context(const config::settings& s, session::session_settings ss, match::matcher& m,
+    server_context(const config::settings& s, session::session_context& sc,
                    boost::asio::ssl::context* t, std::vector<std::unique_ptr<worker>>& w)
-        : settings(s), session(std::move(ss)), matcher(m), tls(t), workers(w) {}
+        : settings(s), sessions(sc), matcher(sc.matcher), tls(t), workers(w) {}
 
     const config::settings& settings;
-    session::session_settings session;
+    session::session_context& sessions;
     match::matcher& matcher;
     boost::asio::ssl::context* tls = nullptr;  ///< null when no listener uses TLS
     std::vector<std::unique_ptr<worker>>& workers;

@@ -1,55 +1,73 @@
 #pragma once
-// One event-loop thread: an io_context run by exactly one thread, and the
-// WebSocket sessions living on it. A session never leaves its worker, so its
-// handlers never run concurrently and need no strand; other threads reach it
-// only by posting to its executor.
+// One event-loop thread: an io_context run by exactly one thread. It is the
+// home of the sessions created on it (session::home) and of the connections
+// accepted onto it. A connection never leaves its worker, and a session
+// never leaves its home, so their handlers need no strand; other threads
+// reach them only by posting. A session resumed from a connection on
+// another worker stays home: the two then talk by posting
+// (docs/architecture.md, Session lifetime).
 
-#include <onymous/protocol/messages.hpp>
+#include <onymous/session/home.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 
 namespace onymous::net {
 
-/// A connection the worker can close at shutdown.
+/// A connection the worker can abort at shutdown.
 class closable {
 public:
     virtual ~closable() = default;
-    /// Runs on the worker's thread.
-    virtual void shut_down(protocol::close_code code) = 0;
+    /// Closes the socket now, without a closing handshake. Worker's thread.
+    virtual void abort() = 0;
+    /// Still in its TLS, HTTP or WebSocket opening handshake.
+    virtual bool in_handshake() const = 0;
 };
 
-class worker {
+class worker final : public session::home {
 public:
-    worker() : io_(1), guard_(io_.get_executor()) {}
+    worker();
+    ~worker() override;
 
     boost::asio::io_context& io() { return io_; }
 
-    /// Runs the loop on the calling thread until release() and no work left.
-    void run() { io_.run(); }
+    /// Runs the loop on the calling thread until release() and no work is
+    /// left. An exception escaping a handler is logged and counted, and the
+    /// loop goes on: one connection's failure never stops the others.
+    void run();
     /// Lets run() return once the outstanding work is done.
     void release() { guard_.reset(); }
+    /// Abandons whatever is still queued: run() returns at once.
     void stop() { io_.stop(); }
 
-    // Only on this worker's thread:
-    void add(closable* c, std::weak_ptr<closable> w) { sessions_.emplace(c, std::move(w)); }
-    void remove(closable* c) { sessions_.erase(c); }
-    std::size_t session_count() const { return sessions_.size(); }
-    void shut_down_all(protocol::close_code code) {
-        // Copy first: shutting a session down may remove it from the map.
-        auto sessions = sessions_;
-        for (auto& [raw, weak] : sessions)
-            if (auto s = weak.lock()) s->shut_down(code);
-    }
+    // session::home
+    bool running_in_this_thread() const override;
+    void post(std::function<void()> fn) override;
+    std::unique_ptr<session::timer> make_timer() override;
+
+    // Connections on this worker; only on this worker's thread.
+    void add(closable* c, std::weak_ptr<closable> w) { connections_.insert_or_assign(c, std::move(w)); }
+    void remove(closable* c) { connections_.erase(c); }
+    /// Exceptions that escaped a handler and were caught by run().
+    std::uint64_t loop_exceptions() const { return loop_exceptions_.load(std::memory_order_relaxed); }
+    /// Aborts every connection (TLS/HTTP handshakes and WebSockets alike).
+    void abort_connections();
+    /// Aborts the connections still in their opening handshake (draining).
+    void abort_connections_in_handshake();
 
 private:
-    boost::asio::io_context io_;
+    // Declared before io_, so destroyed after it: handlers destroyed with
+    // the io_context still remove their connections from this map.
+    std::unordered_map<closable*, std::weak_ptr<closable>> connections_;
+    std::atomic<std::uint64_t> loop_exceptions_{0};
+    mutable boost::asio::io_context io_;  ///< mutable: running_in_this_thread() is const
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
-    std::unordered_map<closable*, std::weak_ptr<closable>> sessions_;
 };
 
 }  // namespace onymous::net

@@ -39,6 +39,7 @@ void check_contract_defaults(const settings& s)
     CHECK(l.ping_interval == 20s);
     CHECK(l.idle_timeout == 60s);
     CHECK(l.resume_grace == 10s);
+    CHECK(l.close_timeout == 5s);
 
     CHECK(s.matching.max_interests == 10);
     CHECK(s.matching.interest_timeout == 5s);

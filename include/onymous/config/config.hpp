@@ -54,6 +54,8 @@ struct limits_settings {
     duration ping_interval = std::chrono::seconds(20);
     duration idle_timeout = std::chrono::seconds(60);
     duration resume_grace = std::chrono::seconds(10);
+    /// Every close has this deadline; past it the socket is aborted.
+    duration close_timeout = std::chrono::seconds(5);
 
     bool operator==(const limits_settings&) const = default;
 };

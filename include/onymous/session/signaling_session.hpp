@@ -1,19 +1,27 @@
 #pragma once
-// One client's signaling session: the state table of protocol v1 (idle,
-// waiting, paired), the relay to the partner and the error budget. No I/O:
-// the transport (net/websocket_session) derives from this class, feeds it
-// complete text messages and implements the three transport hooks.
+// One client's signaling session, apart from any connection: the state
+// table of protocol v1 (idle, waiting, paired), seq and the history of what
+// was sent, the pairing and the relay to the partner, the error budget and
+// the resume token. A connection (session::transport) attaches to it and
+// detaches from it; a session whose connection dropped waits out its resume
+// grace, and a resume on any connection of the daemon takes it back.
 //
-// Threading: every member runs on the session's own executor (its
-// io_context thread), except matched(), partner_left() and relay(), which
-// any thread may call: they only post to that executor.
+// Threading: a session has a home (session::home), the thread that runs all
+// of its handlers, fixed for its whole life. Every public function may be
+// called from any thread: it runs at once on the home's thread and is posted
+// there from any other. See docs/architecture.md (Session lifetime).
 
 #include <onymous/match/matcher.hpp>
 #include <onymous/protocol/messages.hpp>
 #include <onymous/protocol/parse.hpp>
 #include <onymous/protocol/serialize.hpp>
+#include <onymous/session/directory.hpp>
 #include <onymous/session/error_budget.hpp>
+#include <onymous/session/history.hpp>
+#include <onymous/session/home.hpp>
+#include <onymous/session/transport.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,6 +34,7 @@
 namespace onymous::session {
 
 using clock = std::chrono::steady_clock;
+using state = protocol::session_state;
 
 /// What every session of a daemon shares, read-only after start-up.
 struct session_settings {
@@ -36,44 +45,96 @@ struct session_settings {
     /// Relay messages that arrive this soon after a pairing ended are
     /// dropped silently (trickle races), not refused.
     std::chrono::milliseconds trickle_grace{10000};
+    std::chrono::milliseconds resume_grace{10000};
+    /// Bounds the replay history and the relays held for a pairing whose
+    /// `matched` is still on its way (limits.max_outbound_bytes).
+    std::size_t max_outbound_bytes = 1048576;
     bool relay_only = false;
     std::function<clock::time_point()> now = [] { return clock::now(); };
 };
 
-enum class state : std::uint8_t { idle, waiting, paired };
-std::string_view to_string(state s);
+/// Counters for /metrics; relaxed atomics.
+struct session_counters {
+    std::atomic<std::uint64_t> live{0};      ///< sessions not ended, in grace or not
+    std::atomic<std::uint64_t> in_grace{0};  ///< sessions waiting for a resume
+    std::atomic<std::uint64_t> resumed_total{0};
+    std::atomic<std::uint64_t> resume_failed_total{0};
+    std::atomic<std::uint64_t> grace_expired_total{0};
+    std::atomic<std::uint64_t> internal_errors_total{0};  ///< sessions closed with 1011
+};
+
+/// Everything the sessions of a daemon share.
+struct session_context {
+    session_context(session_settings s, match::matcher& m) : settings(std::move(s)), matcher(m) {}
+
+    const session_settings settings;
+    match::matcher& matcher;
+    directory tokens;
+    session_counters counters;
+    /// Set once when the daemon starts draining (SIGTERM).
+    std::atomic<bool> draining{false};
+};
 
 class signaling_session : public match::peer,
                           public std::enable_shared_from_this<signaling_session> {
 public:
-    signaling_session(const session_settings& settings, match::matcher& matcher);
+    signaling_session(session_context& ctx, home& h);
     ~signaling_session() override;
+    signaling_session(const signaling_session&) = delete;
+    signaling_session& operator=(const signaling_session&) = delete;
 
-    /// Sends hello. Call once, when the transport is ready.
-    void start(std::string resume_token, const std::vector<protocol::ice_server>& ice_servers);
-    /// A complete text message from the client.
-    void on_text(std::string_view text);
-    /// The transport is gone (close frame: `clean`, else a drop). Leaves the
-    /// matcher; the partner is told at once. Idempotent.
-    void on_transport_closed(bool clean);
+    /// Attaches the first connection and sends hello. Call once.
+    void start(std::shared_ptr<transport> t, std::vector<protocol::ice_server> ice_servers);
+    /// A complete text message from the client, over connection `from`.
+    void receive(const std::shared_ptr<transport>& from, std::string_view text);
+    /// Connection `from` ended: `clean` for a close frame or a close the
+    /// server made for the client's own fault (the session ends), otherwise
+    /// a drop (the resume grace begins). Ignored from a connection that is
+    /// no longer this session's.
+    void transport_closed(const std::shared_ptr<transport>& from, bool clean);
+    /// The daemon drains (PROTOCOL.md, Draining): tells the client, ends the
+    /// session now unless it is paired.
+    void drain();
+    /// Shutdown past the drain: ends the session now, closing its connection
+    /// with `code`. Also used when a handler of this session threw (1011).
+    void abort(protocol::close_code code);
+    /// Ends the session on the calling thread, without a word: only at exit,
+    /// once no thread runs its home any more.
+    void end_now() { end(std::nullopt); }
 
     // match::peer: any thread.
     void matched(match::pairing p) override;
     void partner_left(std::uint64_t pair_id) override;
-    /// A message from the partner of pairing `pair_id`: any thread.
-    void relay(std::uint64_t pair_id, protocol::json message);
+    /// A message of pairing `pair_id` from the partner: its wire text
+    /// without seq (protocol/relay_text), which this side completes.
+    void relay(std::uint64_t pair_id, std::string text);
 
+    /// Home thread only (for tests and metrics).
     state current_state() const { return state_; }
-
-protected:
-    /// Queue one text frame to the client.
-    virtual void send_text(std::string text) = 0;
-    /// Close the connection with `code` after what is queued.
-    virtual void close_with(protocol::close_code code) = 0;
-    /// Run `fn` on this session's executor; callable from any thread.
-    virtual void post_to_self(std::function<void()> fn) = 0;
+    bool ended() const { return life_ == life::ended; }
+    bool in_grace() const { return life_ == life::in_grace; }
+    const std::string& resume_token() const { return token_; }
 
 private:
+    /// Where the session is in its life, apart from the protocol state.
+    enum class life : std::uint8_t {
+        created,       ///< before start()
+        attached,      ///< a connection carries it
+        in_grace,      ///< its connection dropped; waiting for a resume
+        handing_over,  ///< a fresh session whose first message resumes another: waiting for it
+        ended,
+    };
+
+    /// Runs `fn` on the home's thread (inline when already there), closing
+    /// this session with 1011 if it throws.
+    template <class Fn>
+    void on_home(Fn&& fn);
+    template <class Fn>
+    void guarded(Fn&& fn);
+    void fail_internal(const char* what);
+
+    // Client messages (signaling_session.cpp).
+    void handle_text(std::string_view text);
     void handle(const protocol::join_message& m);
     void handle(const protocol::sdp_message& m);
     void handle(const protocol::candidate_message& m);
@@ -81,42 +142,81 @@ private:
     void handle(const protocol::leave_message& m);
     void handle(const protocol::ping_message& m);
     void handle(const protocol::resume_message& m);
-
-    void on_matched(match::pairing& p);
-    void on_partner_left(std::uint64_t pair_id);
-    void on_relay(std::uint64_t pair_id, protocol::json& message);
-
-    /// Relay messages (offer/answer/candidate) outside a pairing: true when
-    /// the message must be dropped silently or was refused.
+    bool refuse_when_draining(std::string_view ref);
+    /// Relay messages outside a pairing: true when the message must be
+    /// dropped silently or was refused.
     bool refuse_unpaired_relay(std::string_view ref);
-    void forward_to_partner(protocol::json message);
+    void forward_to_partner(std::string text);
     void end_pairing_locally();
     match::matcher::member* member();
 
-    void send_sequenced(protocol::json message);
-    void refuse(protocol::error_code code, std::string_view message, std::string_view ref);
+    // Partner and matcher events (session_relay.cpp).
+    void on_matched(match::pairing& p);
+    void on_partner_left(std::uint64_t pair_id);
+    void on_relay(std::uint64_t pair_id, std::string& text);
+    /// After the pairing ended while draining: the session goes too.
+    void close_if_drained();
 
-    const session_settings& settings_;
-    match::matcher& matcher_;
+    // Life: connections, grace, resume, end (session_lifetime.cpp).
+    void on_transport_closed(const std::shared_ptr<transport>& from, bool clean);
+    void begin_grace();
+    void on_grace_expired();
+    void take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
+                   std::shared_ptr<signaling_session> fresh);
+    void on_take_over_answer(bool ok, std::shared_ptr<signaling_session> older);
+    void resume_refused();
+    /// Ends the session: the matcher forgets it (the partner gets
+    /// partner_left), the token is gone, the connection, if any, is closed
+    /// with `code` (nullopt: it is gone already, or is being handed over).
+    void end(std::optional<protocol::close_code> code);
+
+    // Output (session_output.cpp).
+    void send_sequenced(const protocol::json& message);
+    /// `text` is a sequenced message's wire text without seq: completes it.
+    void send_sequenced_text(std::string text);
+    void send_unsequenced(std::string text);
+    void refuse(protocol::error_code code, std::string_view message, std::string_view ref);
+    /// Pushes to the history; in the grace, losing an unsent message there
+    /// ends the session (the client stopped reading, so to speak).
+    void remember(std::uint64_t seq, const frame& text);
+
+    session_context& ctx_;
+    home& home_;
+    life life_ = life::created;
+    std::weak_ptr<transport> transport_;
+    std::string token_;
+    std::unique_ptr<timer> grace_timer_;
+
     match::matcher::member* member_ = nullptr;  ///< attached at the first join
-    bool closed_ = false;
     bool received_any_ = false;
+    bool draining_seen_ = false;  ///< `draining` sent to this session
 
     state state_ = state::idle;
     std::uint64_t ticket_ = 0;
     std::optional<protocol::chat_mode> mode_;  ///< of the last join
     std::uint64_t seq_ = 0;
+    /// Highest seq handed to a connection; in the grace, later ones exist
+    /// only in the history.
+    std::uint64_t handed_seq_ = 0;
+    history history_;
     error_budget errors_;
 
     std::uint64_t pair_id_ = 0;
+    protocol::role role_ = protocol::role::offerer;  ///< in the current pairing
     std::weak_ptr<signaling_session> partner_;
     std::optional<clock::time_point> last_pair_end_;
 
     /// Relays of a pairing whose `matched` has not reached us yet (the
-    /// partner heard first): held until it does, bounded.
+    /// partner heard first): held until it does, within max_outbound_bytes.
     std::uint64_t highest_pair_seen_ = 0;
     std::uint64_t early_pair_id_ = 0;
-    std::vector<protocol::json> early_relays_;
+    std::vector<std::string> early_relays_;
+    std::size_t early_bytes_ = 0;
+
+    /// While handing_over: what the client sent after its resume, and
+    /// whether its connection already ended, for whichever session wins.
+    std::vector<std::string> handover_texts_;
+    std::optional<bool> handover_closed_clean_;
 };
 
 }  // namespace onymous::session

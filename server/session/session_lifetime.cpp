@@ -1,0 +1,159 @@
+// A session's life apart from its connections: a drop starts the resume
+// grace, a resume (on any worker) takes the session back or takes it over,
+// draining and shutdown end it (PROTOCOL.md, Resume and Draining;
+// docs/architecture.md, Session lifetime).
+
+#include "session/session_guard.hpp"
+
+#include <onymous/session/credentials.hpp>
+
+namespace onymous::session {
+
+void signaling_session::transport_closed(const std::shared_ptr<transport>& from, bool clean) {
+    on_home([this, from, clean] { on_transport_closed(from, clean); });
+}
+
+void signaling_session::on_transport_closed(const std::shared_ptr<transport>& from, bool clean) {
+    if (transport_.lock() != from) return;  // a connection this session let go of
+    if (life_ == life::handing_over) {
+        handover_closed_clean_ = clean;  // for whichever session wins
+        return;
+    }
+    if (life_ != life::attached) return;
+    transport_.reset();
+    if (clean)
+        end(std::nullopt);
+    else
+        begin_grace();
+}
+
+void signaling_session::begin_grace() {
+    life_ = life::in_grace;
+    ctx_.counters.in_grace.fetch_add(1, std::memory_order_relaxed);
+    // Keeps its place and join time, or its pairing, but cannot be chosen.
+    if (member_) ctx_.matcher.suspend(member_);
+    if (!grace_timer_) grace_timer_ = home_.make_timer();
+    // The pending timer owns the session while nothing else may (an idle
+    // session is in no matcher); end() cancels it.
+    grace_timer_->start(ctx_.settings.resume_grace, [self = shared_from_this()] {
+        self->guarded([&] { self->on_grace_expired(); });
+    });
+}
+
+void signaling_session::on_grace_expired() {
+    if (life_ != life::in_grace) return;
+    ctx_.counters.grace_expired_total.fetch_add(1, std::memory_order_relaxed);
+    end(std::nullopt);  // the matcher tells the partner partner_left
+}
+
+void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
+                                  std::shared_ptr<signaling_session> fresh) {
+    const bool alive = life_ == life::attached || life_ == life::in_grace;
+    if (!alive || !t || !history_.holds_after(last_seq, seq_)) {
+        fresh->on_home([fresh] { fresh->on_take_over_answer(false, nullptr); });
+        return;
+    }
+    if (life_ == life::attached) {
+        // The old connection has not been seen to drop (a mobile hand-over):
+        // it goes, and the partner is told nothing.
+        if (auto old = transport_.lock()) old->close(protocol::close_code::taken_over);
+    } else {
+        grace_timer_->cancel();
+        ctx_.counters.in_grace.fetch_sub(1, std::memory_order_relaxed);
+    }
+    life_ = life::attached;
+    transport_ = t;
+    // Back from the grace: eligible again, with its join time kept.
+    if (member_) ctx_.matcher.reactivate(member_, shared_from_this());
+    token_ = new_resume_token();
+    ctx_.tokens.insert(token_, weak_from_this());
+    ctx_.counters.resumed_total.fetch_add(1, std::memory_order_relaxed);
+
+    std::optional<protocol::role> role;
+    if (state_ == state::paired) role = role_;
+    send_unsequenced(protocol::finish(protocol::make_resumed(state_, role, token_)));
+    history_.each_after(last_seq, [&](const frame& text) { t->send(text); });
+    handed_seq_ = seq_;
+    fresh->on_home([fresh, self = shared_from_this()]() mutable {
+        fresh->on_take_over_answer(true, std::move(self));
+    });
+}
+
+void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_session> older) {
+    if (life_ != life::handing_over) return;  // ended meanwhile (shutdown)
+    auto texts = std::move(handover_texts_);
+    handover_texts_.clear();
+    const auto closed_clean = handover_closed_clean_;
+    auto t = transport_.lock();
+    if (!ok) {
+        // A fresh idle session after all, its own hello's token still good.
+        life_ = life::attached;
+        resume_refused();
+        for (const auto& text : texts) {
+            if (life_ != life::attached) return;
+            handle_text(text);
+        }
+        if (closed_clean) {
+            on_transport_closed(t, *closed_clean);
+        } else if (life_ == life::attached && ctx_.draining.load(std::memory_order_acquire)) {
+            drain();
+        }
+        return;
+    }
+    // The connection is the older session's now: what the client sent after
+    // its resume, and the connection's end, go there in order. This session
+    // was never more than a hello; it ends without a word.
+    for (const auto& text : texts) older->receive(t, text);
+    if (closed_clean)
+        older->transport_closed(t, *closed_clean);
+    else if (t)
+        t->attach(older);
+    transport_.reset();
+    end(std::nullopt);
+}
+
+void signaling_session::resume_refused() {
+    ctx_.counters.resume_failed_total.fetch_add(1, std::memory_order_relaxed);
+    // One text whatever the reason: it tells nobody which tokens exist.
+    refuse(protocol::error_code::resume_failed, "the session cannot be resumed", "resume");
+}
+
+void signaling_session::drain() {
+    on_home([this] {
+        // A fresh session handing over waits for its answer (which drains it
+        // if the resume failed).
+        if (life_ == life::ended || life_ == life::handing_over || draining_seen_) return;
+        draining_seen_ = true;
+        send_sequenced(protocol::make_draining());
+        // A pairing in progress goes on; everything else closes now.
+        if (state_ != state::paired) end(protocol::close_code::going_away);
+    });
+}
+
+void signaling_session::abort(protocol::close_code code) {
+    on_home([this, code] { end(code); });
+}
+
+void signaling_session::end(std::optional<protocol::close_code> code) {
+    if (life_ == life::ended || life_ == life::created) return;
+    if (life_ == life::in_grace) ctx_.counters.in_grace.fetch_sub(1, std::memory_order_relaxed);
+    life_ = life::ended;
+    if (grace_timer_) grace_timer_->cancel();
+    ctx_.tokens.erase(token_);
+    home_.sessions().erase(this);
+    ctx_.counters.live.fetch_sub(1, std::memory_order_relaxed);
+    state_ = state::idle;
+    partner_.reset();
+    early_relays_.clear();
+    handover_texts_.clear();
+    auto t = transport_.lock();
+    transport_.reset();
+    if (member_) {
+        // Leaves the queue or the pairing: the partner gets partner_left.
+        ctx_.matcher.detach(member_);
+        member_ = nullptr;
+    }
+    if (code && t) t->close(*code);
+}
+
+}  // namespace onymous::session
