@@ -34,15 +34,35 @@ bool read_mline_index(const json& object, std::optional<int>& out)
     return true;
 }
 
-// Reads an optional string of at most max_bytes; false when present,
-// non-null and not a string, or too long.
-bool read_short_string(const json& object, const char* key, std::size_t max_bytes,
-                       std::optional<std::string>& out)
+bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// RFC 4566's token characters: what an SDP a=mid value is made of.
+bool is_token_char(char c)
+{
+    return is_alnum(c) || std::string_view("!#$%&'*+-.^_`{|}~").find(c) != std::string_view::npos;
+}
+
+// RFC 8839's ice-char: what an ICE username fragment is made of.
+bool is_ice_char(char c)
+{
+    return is_alnum(c) || c == '+' || c == '/';
+}
+
+// Reads an optional string of 1..max_bytes characters that each pass
+// `allowed`; false when present, non-null and not such a string.
+bool read_grammar_string(const json& object, const char* key, std::size_t max_bytes,
+                         bool (*allowed)(char), std::optional<std::string>& out)
 {
     const auto it = object.find(key);
     if (it == object.end() || it->is_null()) return true;
     const std::string* value = it->get_ptr<const std::string*>();
-    if (value == nullptr || value->size() > max_bytes) return false;
+    if (value == nullptr || value->empty() || value->size() > max_bytes) return false;
+    for (const char c : *value) {
+        if (!allowed(c)) return false;
+    }
     out = *value;
     return true;
 }
@@ -78,16 +98,16 @@ parse_result parse_candidate(const json& message)
     }
 
     // Type-checked even for end-of-candidates: they are relayed with it.
-    if (!read_short_string(init, "sdpMid", max_sdp_mid_bytes, candidate.sdp_mid)) {
-        return refuse_candidate("candidate.sdpMid must be null or a string of at most 64 bytes");
+    if (!read_grammar_string(init, "sdpMid", max_sdp_mid_bytes, is_token_char, candidate.sdp_mid)) {
+        return refuse_candidate("candidate.sdpMid must be null or 1 to 64 token characters");
     }
     if (!read_mline_index(init, candidate.sdp_mline_index)) {
         return refuse_candidate("candidate.sdpMLineIndex must be null or an integer from 0 to 255");
     }
-    if (!read_short_string(init, "usernameFragment", max_username_fragment_bytes,
-                           candidate.username_fragment)) {
+    if (!read_grammar_string(init, "usernameFragment", max_username_fragment_bytes, is_ice_char,
+                             candidate.username_fragment)) {
         return refuse_candidate(
-            "candidate.usernameFragment must be null or a string of at most 256 bytes");
+            "candidate.usernameFragment must be null or 1 to 256 ICE characters");
     }
     if (!end_of_candidates && !candidate.sdp_mid && !candidate.sdp_mline_index) {
         return refuse_candidate("candidate needs sdpMid or sdpMLineIndex");

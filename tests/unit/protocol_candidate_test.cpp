@@ -75,7 +75,7 @@ TEST_CASE("Firefox's empty candidate string is end of candidates, fields kept", 
     // Without sdpMid or sdpMLineIndex too; but the fields are still type-checked.
     CHECK(accepted({{"candidate", ""}}).is_end_of_candidates());
     check_invalid({{"candidate", ""}, {"sdpMid", 5}},
-                  "candidate.sdpMid must be null or a string of at most 64 bytes");
+                  "candidate.sdpMid must be null or 1 to 64 token characters");
 }
 
 TEST_CASE("a browser candidate is accepted with its fields", "[protocol]")
@@ -156,15 +156,22 @@ TEST_CASE("the candidate string", "[protocol]")
     }
 }
 
-TEST_CASE("sdpMid is null or a string of at most 64 bytes", "[protocol]")
+TEST_CASE("sdpMid is null or 1 to 64 RFC 4566 token characters", "[protocol]")
 {
     const std::string_view message =
-        "candidate.sdpMid must be null or a string of at most 64 bytes";
+        "candidate.sdpMid must be null or 1 to 64 token characters";
     CHECK(accepted({{"candidate", srflx}, {"sdpMid", std::string(64, 'm')}})
               .candidate->sdp_mid->size() == 64);
     check_invalid({{"candidate", srflx}, {"sdpMid", std::string(65, 'm')}}, message);
     check_invalid({{"candidate", srflx}, {"sdpMid", 0}}, message);
     check_invalid({{"candidate", srflx}, {"sdpMid", json::array({"0"})}}, message);
+    check_invalid({{"candidate", srflx}, {"sdpMid", ""}}, message);
+    for (const std::string bad : {"a b", "a\"b", "a,b", "a/b", "a:b", "\u00e9"}) {
+        INFO(bad);
+        check_invalid({{"candidate", srflx}, {"sdpMid", bad}}, message);
+    }
+    CHECK(accepted({{"candidate", srflx}, {"sdpMid", "aZ09!#$%&'*+-.^_`{|}~"}}).candidate->sdp_mid ==
+          std::optional<std::string>("aZ09!#$%&'*+-.^_`{|}~"));
 }
 
 TEST_CASE("sdpMLineIndex is null or an integer from 0 to 255", "[protocol]")
@@ -206,16 +213,22 @@ TEST_CASE("sdpMid or sdpMLineIndex must be given", "[protocol]")
     check_invalid({{"candidate", srflx}, {"usernameFragment", "sXP5"}}, message);
 }
 
-TEST_CASE("usernameFragment is optional, at most 256 bytes", "[protocol]")
+TEST_CASE("usernameFragment is optional, 1 to 256 ICE characters", "[protocol]")
 {
     const std::string_view message =
-        "candidate.usernameFragment must be null or a string of at most 256 bytes";
+        "candidate.usernameFragment must be null or 1 to 256 ICE characters";
     const std::string ufrag_256(256, 'u');
     CHECK(accepted({{"candidate", srflx}, {"sdpMid", "0"}, {"usernameFragment", ufrag_256}})
               .candidate->username_fragment == std::optional<std::string>(ufrag_256));
     check_invalid({{"candidate", srflx}, {"sdpMid", "0"}, {"usernameFragment", ufrag_256 + "u"}},
                   message);
     check_invalid({{"candidate", srflx}, {"sdpMid", "0"}, {"usernameFragment", 7}}, message);
+    for (const std::string bad : {"", "a-b", "a b", "a=b", "\u00e9"}) {
+        INFO(bad);
+        check_invalid({{"candidate", srflx}, {"sdpMid", "0"}, {"usernameFragment", bad}}, message);
+    }
+    CHECK(accepted({{"candidate", srflx}, {"sdpMid", "0"}, {"usernameFragment", "aZ09+/"}})
+              .candidate->username_fragment == std::optional<std::string>("aZ09+/"));
 }
 
 TEST_CASE("candidate checks run in a fixed order", "[protocol]")
@@ -227,5 +240,5 @@ TEST_CASE("candidate checks run in a fixed order", "[protocol]")
     check_invalid({{"candidate", srflx}, {"sdpMLineIndex", -1}, {"usernameFragment", 7}},
                   "candidate.sdpMLineIndex must be null or an integer from 0 to 255");
     check_invalid({{"candidate", srflx}, {"usernameFragment", 7}},
-                  "candidate.usernameFragment must be null or a string of at most 256 bytes");
+                  "candidate.usernameFragment must be null or 1 to 256 ICE characters");
 }
