@@ -15,8 +15,7 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 /// Polls /proc/PID/fd until it holds at most `limit` entries.
-void require_descriptors_at_most(pid_t pid, std::size_t limit, duration timeout)
-{
+void require_descriptors_at_most(pid_t pid, std::size_t limit, duration timeout) {
     const auto deadline = steady::now() + timeout;
     std::size_t count = open_descriptors(pid);
     while (count > limit && steady::now() < deadline) {
@@ -29,8 +28,8 @@ void require_descriptors_at_most(pid_t pid, std::size_t limit, duration timeout)
 
 }  // namespace
 
-TEST_CASE("a client that stops reading is closed at max_outbound_bytes and its descriptor released", "[backpressure_test][e2e]")
-{
+TEST_CASE("a client that stops reading is closed at max_outbound_bytes and its descriptor released",
+          "[backpressure_test][e2e]") {
     daemon_process daemon({{"limits.max_outbound_bytes", 65536},
                            {"limits.close_timeout", "1s"},
                            {"limits.pair_max_offers", 1000000},
@@ -77,13 +76,13 @@ TEST_CASE("a client that stops reading is closed at max_outbound_bytes and its d
         // What the non-reader got: a gap-free prefix of the offers, in order.
         const auto end = deaf.expect_close(allowance(20s));
         REQUIRE(end.closed);
-        if (end.close_frame)
-            REQUIRE(end.code == 1008);
+        if (end.close_frame) REQUIRE(end.code == 1008);
         const auto& history = deaf.history();
         REQUIRE(history.size() > 3);
         for (std::size_t at = 3; at < history.size(); ++at) {
             if (history[at] != json{{"type", "offer"}, {"sdp", sdp}, {"seq", at}})
-                FAIL("message " << at << " of the non-reader: " << history[at].dump().substr(0, 200));
+                FAIL("message " << at
+                                << " of the non-reader: " << history[at].dump().substr(0, 200));
         }
         REQUIRE(history.size() - 3 < static_cast<std::size_t>(sent));
 
@@ -96,8 +95,8 @@ TEST_CASE("a client that stops reading is closed at max_outbound_bytes and its d
     finish_clean(daemon);
 }
 
-TEST_CASE("a close the client never answers is aborted at close_timeout", "[backpressure_test][e2e]")
-{
+TEST_CASE("a close the client never answers is aborted at close_timeout",
+          "[backpressure_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
     daemon_process daemon({{"limits.ping_interval", "100ms"},
                            {"limits.idle_timeout", "400ms"},
@@ -121,7 +120,6 @@ TEST_CASE("a close the client never answers is aborted at close_timeout", "[back
     REQUIRE_FALSE(other.state().closed);
     const auto end = mute.expect_close(2s);
     REQUIRE(end.closed);
-    if (end.close_frame)
-        REQUIRE(end.code == 1001);
+    if (end.close_frame) REQUIRE(end.code == 1001);
     finish_clean(daemon);
 }

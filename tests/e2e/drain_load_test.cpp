@@ -16,8 +16,8 @@
 using namespace onymous::test;
 using steady = std::chrono::steady_clock;
 
-TEST_CASE("SIGTERM with 200 half-open connections and 50 relaying pairs exits 0 in time", "[drain_load_test][e2e]")
-{
+TEST_CASE("SIGTERM with 200 half-open connections and 50 relaying pairs exits 0 in time",
+          "[drain_load_test][e2e]") {
     const duration drain = 2s;
     daemon_process daemon({{"shutdown.drain_timeout", "2s"},
                            {"limits.close_timeout", "1s"},
@@ -37,25 +37,23 @@ TEST_CASE("SIGTERM with 200 half-open connections and 50 relaying pairs exits 0 
         options.tls = i % 4 < 2;
         clients.push_back(open_client(daemon, options));
     }
-    for (int k = 0; k < pairs; ++k)
-        pair(clients[2 * k], clients[2 * k + 1]);
+    for (int k = 0; k < pairs; ++k) pair(clients[2 * k], clients[2 * k + 1]);
     const auto partner = [](int i) { return i % 2 == 0 ? i + 1 : i - 1; };
     const auto marker = [](int i) { return "c" + std::to_string(i); };
     std::vector<int> sent(clients.size(), 0);
     const auto send_next = [&](int i) {
         auto& client = clients[static_cast<std::size_t>(i)];
-        if (client.state().closed)
-            return;
+        if (client.state().closed) return;
         try {
-            client.send_json(candidate_message(candidate_init(marker(i), sent[static_cast<std::size_t>(i)])));
+            client.send_json(
+                candidate_message(candidate_init(marker(i), sent[static_cast<std::size_t>(i)])));
             ++sent[static_cast<std::size_t>(i)];
         } catch (const std::exception&) {
             // closed under our feet: the drain reached this one
         }
     };
     for (int round = 0; round < 3; ++round)
-        for (int i = 0; i < 2 * pairs; ++i)
-            send_next(i);
+        for (int i = 0; i < 2 * pairs; ++i) send_next(i);
 
     REQUIRE(::kill(daemon.pid(), SIGTERM) == 0);
     const auto start = steady::now();
@@ -66,15 +64,14 @@ TEST_CASE("SIGTERM with 200 half-open connections and 50 relaying pairs exits 0 
         for (int i = 0; i < 2 * pairs; ++i) {
             send_next(i);
             auto& client = clients[static_cast<std::size_t>(i)];
-            while (client.pending() > 0)
-                next_message(client, 0ms);
+            while (client.pending() > 0) next_message(client, 0ms);
             all_closed = all_closed && client.state().closed;
         }
-        if (all_closed)
-            break;
+        if (all_closed) break;
     }
-    const auto status = daemon.wait_exit(std::chrono::duration_cast<duration>(
-        std::max(deadline - steady::now(), steady::duration(0))) + 1s);
+    const auto status = daemon.wait_exit(std::chrono::duration_cast<duration>(std::max(
+                                             deadline - steady::now(), steady::duration(0))) +
+                                         1s);
     const auto took = std::chrono::duration_cast<duration>(steady::now() - start);
     INFO("exit " << took.count() << " ms after SIGTERM; stderr:\n" << daemon.log());
     REQUIRE(status.has_value());
@@ -84,8 +81,8 @@ TEST_CASE("SIGTERM with 200 half-open connections and 50 relaying pairs exits 0 
     for (int i = 0; i < 2 * pairs; ++i) {
         auto& client = clients[static_cast<std::size_t>(i)];
         const auto end = client.expect_close(1s);
-        INFO("client " << i << ": closed " << end.closed << ", close frame " << end.close_frame << ", code "
-                       << end.code << ", error " << end.error);
+        INFO("client " << i << ": closed " << end.closed << ", close frame " << end.close_frame
+                       << ", code " << end.code << ", error " << end.error);
         REQUIRE(end.closed);
         REQUIRE(end.close_frame);
         REQUIRE(end.code == 1001);

@@ -18,22 +18,17 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-connect_options plain()
-{
+connect_options plain() {
     connect_options options;
     options.tls = false;
     return options;
 }
 
-std::string milliseconds(duration value)
-{
-    return std::to_string(value.count()) + "ms";
-}
+std::string milliseconds(duration value) { return std::to_string(value.count()) + "ms"; }
 
 /// Polls /readyz until it answers 503; fails the test when it does not
 /// within `timeout`.
-void expect_not_ready(const daemon_process& daemon, duration timeout)
-{
+void expect_not_ready(const daemon_process& daemon, duration timeout) {
     const auto deadline = steady::now() + timeout;
     int status = 0;
     while ((status = admin_status(daemon, "/readyz")) != 503 && steady::now() < deadline)
@@ -43,20 +38,19 @@ void expect_not_ready(const daemon_process& daemon, duration timeout)
 }
 
 /// A WebSocket upgrade on `port` fails (refused, reset or never answered).
-void expect_refused(std::uint16_t port, bool tls)
-{
+void expect_refused(std::uint16_t port, bool tls) {
     ws_client client;
     connect_options options;
     options.tls = tls;
     options.timeout = 500ms;
     const bool connected = client.connect(port, options);
-    INFO((tls ? "TLS" : "plain") << " connection during the drain: " << (connected ? "upgraded" : client.error()));
+    INFO((tls ? "TLS" : "plain") << " connection during the drain: "
+                                 << (connected ? "upgraded" : client.error()));
     REQUIRE_FALSE(connected);
 }
 
 /// Requires the daemon to exit by itself, with code 0, within `timeout`.
-void expect_exit(daemon_process& daemon, duration timeout)
-{
+void expect_exit(daemon_process& daemon, duration timeout) {
     const auto status = daemon.wait_exit(timeout);
     INFO("stderr:\n" << daemon.log());
     REQUIRE(status.has_value());
@@ -66,8 +60,8 @@ void expect_exit(daemon_process& daemon, duration timeout)
 
 }  // namespace
 
-TEST_CASE("SIGTERM drains idle, waiting, paired and half-open connections, then exits 0", "[drain_test][e2e]")
-{
+TEST_CASE("SIGTERM drains idle, waiting, paired and half-open connections, then exits 0",
+          "[drain_test][e2e]") {
     const duration drain = timing_tests_enabled() ? 5s : 20s;
     daemon_process daemon({{"shutdown.drain_timeout", milliseconds(drain)},
                            {"limits.handshake_timeout", "60s"},
@@ -108,7 +102,8 @@ TEST_CASE("SIGTERM drains idle, waiting, paired and half-open connections, then 
     REQUIRE(waiting.last_seq() == 2);
     expect_closed(waiting, 1001, allowance(2s));
     // Every paired session: draining with its next seq, and it stays open.
-    for (auto* client : {&leaver, &left_behind, &closer, &closed_on, &joiner, &joiner_partner, &stayer, &mute})
+    for (auto* client :
+         {&leaver, &left_behind, &closer, &closed_on, &joiner, &joiner_partner, &stayer, &mute})
         expect_message(*client, {{"type", "draining"}}, allowance(2s));
     REQUIRE(stayer.last_seq() == 3);
     mute.stop_reading();  // it will never answer the closing handshake
@@ -149,7 +144,8 @@ TEST_CASE("SIGTERM drains idle, waiting, paired and half-open connections, then 
 
     // The remaining pairings stay open until drain_timeout...
     const auto until = start + drain - 800ms;
-    INFO("steps done " << std::chrono::duration_cast<duration>(steady::now() - start).count() << " ms after SIGTERM");
+    INFO("steps done " << std::chrono::duration_cast<duration>(steady::now() - start).count()
+                       << " ms after SIGTERM");
     REQUIRE(steady::now() < until);
     REQUIRE(stayer.expect_silence(std::chrono::duration_cast<duration>(until - steady::now())));
     for (auto* client : {&joiner, &joiner_partner}) {
@@ -178,13 +174,12 @@ TEST_CASE("SIGTERM drains idle, waiting, paired and half-open connections, then 
     REQUIRE(took >= drain - 800ms);
     const auto end = mute.expect_close(2s);
     REQUIRE(end.closed);
-    if (end.close_frame)
-        REQUIRE(end.code == 1001);
+    if (end.close_frame) REQUIRE(end.code == 1001);
     finish(daemon);
 }
 
-TEST_CASE("once every session is gone the drain ends without waiting for its timeout", "[drain_test][e2e]")
-{
+TEST_CASE("once every session is gone the drain ends without waiting for its timeout",
+          "[drain_test][e2e]") {
     daemon_process daemon({quick_close, {"shutdown.drain_timeout", "30s"}});
     auto idle = open_client(daemon);
     auto a = open_client(daemon);
@@ -208,8 +203,7 @@ TEST_CASE("once every session is gone the drain ends without waiting for its tim
     finish(daemon);
 }
 
-TEST_CASE("a second SIGTERM during the drain exits at once with code 0", "[drain_test][e2e]")
-{
+TEST_CASE("a second SIGTERM during the drain exits at once with code 0", "[drain_test][e2e]") {
     daemon_process daemon({quick_close, {"shutdown.drain_timeout", "30s"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);

@@ -2,8 +2,8 @@
 // (the partner gets partner_left), the messages to replay no longer all held,
 // used and unknown tokens (resume_failed, one message text for every reason,
 // and the connection goes on as a fresh idle session with its own hello's
-// token), a resume that is not the first message (bad_state), and a close
-// frame, which ends a session at once.
+// token), a resume that is not the first message (bad_state), a close
+// frame, which ends a session at once, and an idle timeout, which does not.
 
 #include "lifecycle.hpp"
 
@@ -16,8 +16,7 @@ namespace {
 const std::string made_up_token = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /// The resume_failed text a token nobody was ever given gets.
-std::string unknown_token_text(const daemon_process& daemon)
-{
+std::string unknown_token_text(const daemon_process& daemon) {
     auto client = open_resuming(daemon, made_up_token, 0);
     auto text = expect_resume_failed(client);
     client.close(1000);  // with a frame: no session left in its grace
@@ -26,8 +25,8 @@ std::string unknown_token_text(const daemon_process& daemon)
 
 }  // namespace
 
-TEST_CASE("after the grace the partner gets partner_left and the token no longer resumes", "[resume_grace_test][e2e]")
-{
+TEST_CASE("after the grace the partner gets partner_left and the token no longer resumes",
+          "[resume_grace_test][e2e]") {
     daemon_process daemon({quick_close, {"limits.resume_grace", "500ms"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -55,9 +54,9 @@ TEST_CASE("after the grace the partner gets partner_left and the token no longer
     finish_clean(daemon);
 }
 
-TEST_CASE("a waiting session whose grace ends leaves the queue", "[resume_grace_test][e2e]")
-{
-    daemon_process daemon({quick_close, {"limits.resume_grace", "300ms"}, {"matching.rematch_cooldown", "0s"}});
+TEST_CASE("a waiting session whose grace ends leaves the queue", "[resume_grace_test][e2e]") {
+    daemon_process daemon(
+        {quick_close, {"limits.resume_grace", "300ms"}, {"matching.rematch_cooldown", "0s"}});
     auto w1 = open_client(daemon);
     join(w1);
     const auto token = hello_token(w1);
@@ -73,9 +72,10 @@ TEST_CASE("a waiting session whose grace ends leaves the queue", "[resume_grace_
     finish_clean(daemon);
 }
 
-TEST_CASE("messages past max_outbound_bytes during the grace: resume_failed, partner_left", "[resume_grace_test][e2e]")
-{
-    daemon_process daemon({quick_close, {"limits.resume_grace", "3s"},
+TEST_CASE("messages past max_outbound_bytes during the grace: resume_failed, partner_left",
+          "[resume_grace_test][e2e]") {
+    daemon_process daemon({quick_close,
+                           {"limits.resume_grace", "3s"},
                            {"limits.max_outbound_bytes", 65536},
                            {"limits.pair_max_offers", 100000}});
     auto a = open_client(daemon);
@@ -86,8 +86,7 @@ TEST_CASE("messages past max_outbound_bytes during the grace: resume_failed, par
     require_metric(daemon, "onymous_sessions_in_grace", 1);
     // About 135 KB for a session whose connection is gone.
     const auto sdp = padded_sdp("ov", 2100);
-    for (int i = 0; i < 64; ++i)
-        b.send_json(offer_message(sdp));
+    for (int i = 0; i < 64; ++i) b.send_json(offer_message(sdp));
     auto back = open_resuming(daemon, token, 2);
     const auto text = expect_resume_failed(back);
     REQUIRE(text == unknown_token_text(daemon));
@@ -100,8 +99,8 @@ TEST_CASE("messages past max_outbound_bytes during the grace: resume_failed, par
     finish_clean(daemon);
 }
 
-TEST_CASE("used and made-up tokens get the same resume_failed; the connection goes on", "[resume_grace_test][e2e]")
-{
+TEST_CASE("used and made-up tokens get the same resume_failed; the connection goes on",
+          "[resume_grace_test][e2e]") {
     daemon_process daemon({quick_close, {"limits.resume_grace", "30s"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -144,8 +143,8 @@ TEST_CASE("used and made-up tokens get the same resume_failed; the connection go
     finish_clean(daemon);
 }
 
-TEST_CASE("resume that is not the first message is bad_state and leaves the session be", "[resume_grace_test][e2e]")
-{
+TEST_CASE("resume that is not the first message is bad_state and leaves the session be",
+          "[resume_grace_test][e2e]") {
     daemon_process daemon({quick_close, {"limits.resume_grace", "30s"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -164,10 +163,10 @@ TEST_CASE("resume that is not the first message is bad_state and leaves the sess
     expect_error(after_join, "bad_state", "resume");
 
     // A resume with a field missing or of the wrong type is invalid_message.
-    for (const json& bad : {json{{"type", "resume"}, {"token", token}},
-                            json{{"type", "resume"}, {"last_seq", 2}},
-                            json{{"type", "resume"}, {"token", 5}, {"last_seq", 2}},
-                            json{{"type", "resume"}, {"token", token}, {"last_seq", "2"}}}) {
+    for (const json& bad :
+         {json{{"type", "resume"}, {"token", token}}, json{{"type", "resume"}, {"last_seq", 2}},
+          json{{"type", "resume"}, {"token", 5}, {"last_seq", 2}},
+          json{{"type", "resume"}, {"token", token}, {"last_seq", "2"}}}) {
         INFO("sent " << bad.dump());
         auto client = open_client(daemon);
         client.send_json(bad);
@@ -184,9 +183,10 @@ TEST_CASE("resume that is not the first message is bad_state and leaves the sess
     finish_clean(daemon);
 }
 
-TEST_CASE("a close frame ends the session at once; its token no longer resumes", "[resume_grace_test][e2e]")
-{
-    daemon_process daemon({quick_close, {"limits.resume_grace", "30s"}, {"matching.rematch_cooldown", "0s"}});
+TEST_CASE("a close frame ends the session at once; its token no longer resumes",
+          "[resume_grace_test][e2e]") {
+    daemon_process daemon(
+        {quick_close, {"limits.resume_grace", "30s"}, {"matching.rematch_cooldown", "0s"}});
     for (const int code : {1000, 1001}) {
         INFO("the client closes with " << code);
         auto a = open_client(daemon);
@@ -211,5 +211,77 @@ TEST_CASE("a close frame ends the session at once; its token no longer resumes",
     REQUIRE(w2.expect_silence(500ms));
     require_metric(daemon, "onymous_sessions", 1);
     require_metric(daemon, "onymous_sessions_in_grace", 0);
+    finish_clean(daemon);
+}
+
+TEST_CASE("a connection closed for idleness leaves its session resumable",
+          "[resume_grace_test][e2e]") {
+    ONYMOUS_REQUIRE_TIMING_BUILD();
+    daemon_process daemon({quick_close,
+                           {"limits.resume_grace", "30s"},
+                           {"limits.ping_interval", "100ms"},
+                           {"limits.idle_timeout", "400ms"}});
+    auto a = open_client(daemon);
+    auto b = open_client(daemon);
+    const auto pairing = pair(a, b);
+    const auto token = hello_token(a);
+    a.stop_reading();
+    require_metric(daemon, "onymous_sessions_in_grace", 1, 3s, {&b});
+    b.send_json(offer_message(text_sdp("61")));
+    REQUIRE(b.expect_silence(500ms));  // b answers pings; no partner_left
+    auto back = open_resuming(daemon, token, 2);
+    expect_resumed(back, "paired", pairing.a_matched["role"].get<std::string>(), token);
+    expect_at(back, offer_message(text_sdp("61")), 3);
+    // The old connection was closed with 1001 and, its close never answered,
+    // aborted at close_timeout: the frame may not be readable any more.
+    const auto end = a.expect_close(2s);
+    REQUIRE(end.closed);
+    if (end.close_frame) REQUIRE(end.code == 1001);
+    finish_clean(daemon);
+}
+
+TEST_CASE("two resumes racing with one token: exactly one wins", "[resume_grace_test][e2e]")
+{
+    daemon_process daemon({quick_close, {"limits.resume_grace", "30s"}});
+    for (int round = 0; round < 10; ++round) {
+        INFO("round " << round);
+        auto a = open_client(daemon);
+        auto b = open_client(daemon);
+        const auto pairing = pair(a, b);
+        const auto token = hello_token(a);
+        if (round % 2 == 0) {
+            a.drop();
+            require_metric(daemon, "onymous_sessions_in_grace", 1);
+        }  // else: both race to take over a connection that looks open
+        auto first = open_client(daemon);
+        auto second = open_client(daemon);
+        first.send_json(resume_message(token, 2));
+        second.send_json(resume_message(token, 2));
+        const auto one = next_message(first);
+        const auto other = next_message(second);
+        INFO("first got " << one.dump() << "\nsecond got " << other.dump());
+        const bool first_won = one.value("type", "") == "resumed";
+        ws_client& winner = first_won ? first : second;
+        ws_client& loser = first_won ? second : first;
+        const json& lost = first_won ? other : one;
+        REQUIRE(lost == json{{"type", "error"},
+                             {"code", "resume_failed"},
+                             {"message", lost.value("message", "")},
+                             {"ref", "resume"}});
+        const json& won = first_won ? one : other;
+        REQUIRE(won.value("type", "") == "resumed");
+        REQUIRE(won.value("role", "") == pairing.a_matched["role"]);
+        // The winner holds the pairing; the loser is a fresh idle session.
+        b.send_json(offer_message(text_sdp("9" + std::to_string(round))));
+        expect_at(winner, offer_message(text_sdp("9" + std::to_string(round))), 3);
+        REQUIRE(b.expect_silence(100ms));
+        REQUIRE(loser.expect_silence(100ms));
+        ping_pong(loser);
+        if (round % 2 == 1)
+            expect_closed(a, 4000);
+        for (auto* client : {&winner, &loser, &b})
+            client->close(1000);
+    }
+    require_metric(daemon, "onymous_sessions", 0);
     finish_clean(daemon);
 }

@@ -40,8 +40,8 @@ bool is_token(const std::string& token);
 json resume_message(const std::string& token, std::int64_t last_seq);
 
 /// Opens a client (hello checked) and sends resume as its first message.
-ws_client open_resuming(const daemon_process& daemon, const std::string& token, std::int64_t last_seq,
-                        const connect_options& options = {});
+ws_client open_resuming(const daemon_process& daemon, const std::string& token,
+                        std::int64_t last_seq, const connect_options& options = {});
 
 /// The next message must be exactly {"type":"resumed","state":state,
 /// "resume":T} plus "role":role when `role` is not empty, with no seq, where T
@@ -66,12 +66,13 @@ std::optional<double> metric(const daemon_process& daemon, std::string_view name
 
 /// Polls `name` until it equals `value`; fails the test with the last value
 /// seen when it does not within `timeout`.
-void require_metric(const daemon_process& daemon, std::string_view name, double value, duration timeout = 5s);
+void require_metric(const daemon_process& daemon, std::string_view name, double value,
+                    duration timeout = 5s);
 
 /// The same, while the clients in `keep_alive` keep reading (so that they
 /// answer the server's pings); each must receive nothing meanwhile.
-void require_metric(const daemon_process& daemon, std::string_view name, double value, duration timeout,
-                    std::initializer_list<ws_client*> keep_alive);
+void require_metric(const daemon_process& daemon, std::string_view name, double value,
+                    duration timeout, std::initializer_list<ws_client*> keep_alive);
 
 /// The status of GET `target` on the admin listener.
 int admin_status(const daemon_process& daemon, std::string_view target);
