@@ -51,7 +51,8 @@ enum class ending : std::uint8_t {
 /// the network: a drop.
 template <class Stream>
 ending ending_of(const error_code& ec, websocket::stream<Stream>& ws) {
-    if (ec.category() == make_error_code(websocket::error::closed).category()) return ending::ends_session;
+    if (ec.category() == make_error_code(websocket::error::closed).category())
+        return ending::ends_session;
     if (ws.reason().code != websocket::close_code::none) return ending::ends_session;
     if constexpr (std::is_same_v<Stream, tls_stream>) {
         if (SSL_get_shutdown(ws.next_layer().native_handle()) & SSL_SENT_SHUTDOWN)
@@ -91,9 +92,8 @@ public:
             res.set(http::field::server, "onymousd");
             if (select) res.set(http::field::sec_websocket_protocol, protocol::subprotocol);
         }));
-        ws_.control_callback([this](websocket::frame_type, std::string_view) {
-            last_activity_ = steady::now();
-        });
+        ws_.control_callback(
+            [this](websocket::frame_type, std::string_view) { last_activity_ = steady::now(); });
         worker_.add(this, this->weak_from_this());
         ws_.async_accept(request, [self = shared_self()](error_code ec) {
             self->guard([&] { self->on_accept(ec); });
@@ -136,8 +136,8 @@ private:
     enum class status : std::uint8_t {
         handshaking,  ///< the WebSocket upgrade is being answered
         open,
-        closing,      ///< our close frame waits behind the queued writes
-        close_sent,   ///< the close handshake is under way (a stuck write included)
+        closing,     ///< our close frame waits behind the queued writes
+        close_sent,  ///< the close handshake is under way (a stuck write included)
         closed,
     };
 
@@ -222,8 +222,9 @@ private:
                 begin_close(protocol::close_code::unsupported_data, true, ending::ends_session);
             } else if (session_) {
                 const auto data = buffer_.cdata();
-                session_->receive(as_transport(), std::string_view(static_cast<const char*>(data.data()),
-                                                                   data.size()));
+                session_->receive(
+                    as_transport(),
+                    std::string_view(static_cast<const char*>(data.data()), data.size()));
             }
         }
         buffer_.consume(buffer_.size());
@@ -252,9 +253,10 @@ private:
     void do_write() {
         writing_ = true;
         ws_.text(true);
-        ws_.async_write(asio::buffer(*queue_.front()), [self = shared_self()](error_code ec, std::size_t) {
-            self->guard([&] { self->on_write(ec); });
-        });
+        ws_.async_write(asio::buffer(*queue_.front()),
+                        [self = shared_self()](error_code ec, std::size_t) {
+                            self->guard([&] { self->on_write(ec); });
+                        });
     }
 
     void on_write(error_code ec) {
@@ -352,14 +354,18 @@ private:
             return;
         }
         if (now - last_activity_ >= ctx_.settings.limits.idle_timeout) {
+            // A drop for the session, detected now: its resume grace starts
+            // now, not when a close that a gone client never answers ends.
             begin_close(protocol::close_code::going_away, true, ending::drop);
+            report_end();
             return;
         }
         if (now >= next_ping_) {
             next_ping_ = now + ctx_.settings.limits.ping_interval;
             if (!ping_in_flight_) {
                 ping_in_flight_ = true;
-                ws_.async_ping({}, [self = shared_self()](error_code) { self->ping_in_flight_ = false; });
+                ws_.async_ping(
+                    {}, [self = shared_self()](error_code) { self->ping_in_flight_ = false; });
             }
         }
         arm_timer();

@@ -8,13 +8,9 @@ namespace onymous::test {
 
 namespace {
 
-config_tree listener(bool tls)
-{
-    return {{"address", "127.0.0.1"}, {"port", 0}, {"tls", tls}};
-}
+config_tree listener(bool tls) { return {{"address", "127.0.0.1"}, {"port", 0}, {"tls", tls}}; }
 
-void emit(std::string& out, const config_tree& map, int indent)
-{
+void emit(std::string& out, const config_tree& map, int indent) {
     for (const auto& [key, value] : map.items()) {
         out.append(static_cast<std::size_t>(indent), ' ');
         out += key;
@@ -32,13 +28,13 @@ void emit(std::string& out, const config_tree& map, int indent)
 
 }  // namespace
 
-config_tree base_config()
-{
+config_tree base_config() {
     const auto& tls = shared_tls();
     config_tree tree;
     tree["threads"] = 2;
     tree["listeners"] = config_tree::array({listener(true), listener(false)});
-    tree["tls"] = {{"certificate", tls.certificate.string()}, {"private_key", tls.private_key.string()}};
+    tree["tls"] = {{"certificate", tls.certificate.string()},
+                   {"private_key", tls.private_key.string()}};
     tree["admin"] = {{"address", "127.0.0.1"}, {"port", 0}};
     tree["limits"] = {
         {"max_connections", 10000},
@@ -51,14 +47,15 @@ config_tree base_config()
         {"max_errors", 1000},
         {"pair_max_offers", 1000},
         {"pair_max_candidates", 1000},
+        // Every close has this deadline; a short one keeps finished tests quick.
+        {"close_timeout", "1s"},
     };
     tree["shutdown"] = {{"drain_timeout", "1s"}};
     tree["logging"] = {{"level", "debug"}};
     return tree;
 }
 
-void apply_overrides(config_tree& tree, const std::vector<config_override>& overrides)
-{
+void apply_overrides(config_tree& tree, const std::vector<config_override>& overrides) {
     for (const auto& change : overrides) {
         config_tree* node = &tree;
         std::string_view rest = change.key;
@@ -72,18 +69,17 @@ void apply_overrides(config_tree& tree, const std::vector<config_override>& over
                     (*node)[part] = change.value;
                 break;
             }
-            if (!node->contains(part))
-                (*node)[part] = config_tree::object();
+            if (!node->contains(part)) (*node)[part] = config_tree::object();
             node = &(*node)[part];
             if (!node->is_object())
-                throw std::invalid_argument("config override " + change.key + ": " + part + " is not a map");
+                throw std::invalid_argument("config override " + change.key + ": " + part +
+                                            " is not a map");
             rest.remove_prefix(dot + 1);
         }
     }
 }
 
-std::string to_yaml(const config_tree& tree)
-{
+std::string to_yaml(const config_tree& tree) {
     std::string out;
     emit(out, tree, 0);
     return out;

@@ -22,7 +22,8 @@ void drain_all(session_fixture& f) {
 
 }  // namespace
 
-TEST_CASE("draining closes idle and waiting sessions now, paired ones when the pairing ends", "[session][drain]") {
+TEST_CASE("draining closes idle and waiting sessions now, paired ones when the pairing ends",
+          "[session][drain]") {
     session_fixture f;
     auto idle = f.connect();
     auto waiting = f.connect();
@@ -47,7 +48,10 @@ TEST_CASE("draining closes idle and waiting sessions now, paired ones when the p
     a.say({{"type", "next"}});
     auto refused = a.connection->take();
     REQUIRE(refused.size() == 2);
-    CHECK(refused[0] == json{{"type", "error"}, {"code", "draining"}, {"message", "the server is shutting down"}, {"ref", "join"}});
+    CHECK(refused[0] == json{{"type", "error"},
+                             {"code", "draining"},
+                             {"message", "the server is shutting down"},
+                             {"ref", "join"}});
     CHECK(refused[1].at("ref") == "next");
     a.say(text_offer);
     f.run_all();
@@ -65,13 +69,7 @@ TEST_CASE("draining closes idle and waiting sessions now, paired ones when the p
 
 TEST_CASE("a paired session resumes while the server drains", "[session][drain][resume]") {
     session_fixture f;
-    auto a = f.connect(f.home1);
-    auto b = f.connect(f.home1);
-    a.say({{"type", "join"}});
-    b.say({{"type", "join"}});
-    f.run_all();
-    a.connection->take();
-    b.connection->take();
+    auto [a, b] = paired(f, f.home1, f.home1);
     a.drop();
     // The resume was read on another worker just before the drain began;
     // the drain reaches both sessions before the older one has answered.

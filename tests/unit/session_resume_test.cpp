@@ -11,20 +11,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Pairs two fresh clients in text mode and clears what they were sent.
-std::pair<client, client> paired(session_fixture& f, fake_home& ha, fake_home& hb) {
-    auto a = f.connect(ha);
-    auto b = f.connect(hb);
-    a.say({{"type", "join"}, {"mode", "text"}});
-    b.say({{"type", "join"}, {"mode", "text"}});
-    f.run_all();
-    REQUIRE(a.connection->take_types() == std::vector<std::string>{"waiting", "matched"});
-    REQUIRE(b.connection->take_types() == std::vector<std::string>{"waiting", "matched"});
-    return {a, b};
-}
-
 json offer_with(const std::string& marker) {
-    return {{"type", "offer"}, {"sdp", "v=0\r\no=- " + marker + " 2 IN IP4 0.0.0.0\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"}};
+    return {
+        {"type", "offer"},
+        {"sdp",
+         "v=0\r\no=- " + marker +
+             " 2 IN IP4 0.0.0.0\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"}};
 }
 
 /// The resumed answer on `c`'s connection: checks its shape, returns it.
@@ -42,7 +34,10 @@ json expect_resumed(client& c, const std::string& state) {
 void expect_resume_failed(client& c) {
     const auto got = c.connection->take();
     REQUIRE(got.size() == 1);
-    CHECK(got[0] == json{{"type", "error"}, {"code", "resume_failed"}, {"message", "the session cannot be resumed"}, {"ref", "resume"}});
+    CHECK(got[0] == json{{"type", "error"},
+                         {"code", "resume_failed"},
+                         {"message", "the session cannot be resumed"},
+                         {"ref", "resume"}});
 }
 
 }  // namespace
@@ -69,7 +64,8 @@ TEST_CASE("a dropped idle session resumes: resumed, nothing to replay", "[sessio
     CHECK(again.connection->take() == std::vector<json>{{{"type", "waiting"}, {"seq", 2}}});
 }
 
-TEST_CASE("the replay is exactly the messages after last_seq, in order, with their seq", "[session][resume]") {
+TEST_CASE("the replay is exactly the messages after last_seq, in order, with their seq",
+          "[session][resume]") {
     session_fixture f;
     auto [a, b] = paired(f, f.home1, f.home2);  // a: waiting 1, matched 2
     b.say(offer_with("3"));
@@ -90,7 +86,8 @@ TEST_CASE("the replay is exactly the messages after last_seq, in order, with the
             if (m.contains("seq")) seqs.push_back(m["seq"]);
         CHECK(seqs == std::vector<std::uint64_t>{4, 5});
         const auto& frames = again.connection->frames;
-        CHECK(frames[frames.size() - 2].at("sdp").get<std::string>().find("o=- 4 ") != std::string::npos);
+        CHECK(frames[frames.size() - 2].at("sdp").get<std::string>().find("o=- 4 ") !=
+              std::string::npos);
         CHECK(frames.back() == json{{"type", "candidate"}, {"candidate", nullptr}, {"seq", 5}});
     }
     SECTION("from further back: what the old connection may have lost is sent again") {
@@ -118,7 +115,8 @@ TEST_CASE("the replay is exactly the messages after last_seq, in order, with the
     }
 }
 
-TEST_CASE("a waiting session is not matched in its grace, and is once it resumes", "[session][resume]") {
+TEST_CASE("a waiting session is not matched in its grace, and is once it resumes",
+          "[session][resume]") {
     session_fixture f;
     auto a = f.connect();
     a.say({{"type", "join"}});
@@ -211,7 +209,8 @@ TEST_CASE("a resume while the old connection looks open takes it over", "[sessio
     CHECK(b.connection->take().empty());
 }
 
-TEST_CASE("what the client sends right after its resume goes to the resumed session", "[session][resume]") {
+TEST_CASE("what the client sends right after its resume goes to the resumed session",
+          "[session][resume]") {
     session_fixture f;
     auto a = f.connect(f.home1);
     a.drop();
@@ -223,7 +222,8 @@ TEST_CASE("what the client sends right after its resume goes to the resumed sess
     CHECK(again.connection->take_types() == std::vector<std::string>{"resumed", "pong", "waiting"});
 }
 
-TEST_CASE("when the grace passes the partner gets partner_left and the token is gone", "[session][resume]") {
+TEST_CASE("when the grace passes the partner gets partner_left and the token is gone",
+          "[session][resume]") {
     session_fixture f;
     auto [a, b] = paired(f, f.home1, f.home2);
     a.drop();

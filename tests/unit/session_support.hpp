@@ -225,10 +225,25 @@ struct session_fixture {
     }
 };
 
+/// Pairs two fresh clients in text mode and clears what they were sent.
+inline std::pair<client, client> paired(session_fixture& f, fake_home& ha, fake_home& hb) {
+    auto a = f.connect(ha);
+    auto b = f.connect(hb);
+    a.say({{"type", "join"}, {"mode", "text"}});
+    b.say({{"type", "join"}, {"mode", "text"}});
+    f.run_all();
+    REQUIRE(a.connection->take_types() == std::vector<std::string>{"waiting", "matched"});
+    REQUIRE(b.connection->take_types() == std::vector<std::string>{"waiting", "matched"});
+    return {a, b};
+}
+
 inline json resume_message(const std::string& token, std::uint64_t last_seq) {
     return {{"type", "resume"}, {"token", token}, {"last_seq", last_seq}};
 }
 
-inline const json text_offer = {{"type", "offer"}, {"sdp", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"}};
+inline const json text_offer = {{"type", "offer"},
+                                {"sdp",
+                                 "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nm=application 9 "
+                                 "UDP/DTLS/SCTP webrtc-datachannel\r\n"}};
 
 }  // namespace onymous::test

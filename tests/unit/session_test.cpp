@@ -17,7 +17,7 @@ TEST_CASE("a relay that overtakes the partner's matched is held until it arrives
     f.home1.run_all();
     REQUIRE(a.connection->take_types() == std::vector<std::string>{"waiting", "matched"});
     a.say(text_offer);
-    REQUIRE(f.home2.queue.size() == 2);  // matched, then the relayed offer
+    REQUIRE(f.home2.queue.size() == 2);                      // matched, then the relayed offer
     std::swap(f.home2.queue.front(), f.home2.queue.back());  // the offer overtakes
     f.home2.run_all();
     REQUIRE(b.connection->take_types() == std::vector<std::string>{"waiting", "matched", "offer"});
@@ -35,7 +35,8 @@ TEST_CASE("a matched overtaken by the session's own leave is discarded", "[sessi
     f.home2.run_all();
     REQUIRE(b.connection->take_types() == std::vector<std::string>{"waiting", "left"});
     f.home1.run_all();
-    REQUIRE(a.connection->take_types() == std::vector<std::string>{"waiting", "matched", "partner_left"});
+    REQUIRE(a.connection->take_types() ==
+            std::vector<std::string>{"waiting", "matched", "partner_left"});
 }
 
 TEST_CASE("nothing of an ended pairing reaches the next partner", "[session]") {
@@ -78,7 +79,8 @@ TEST_CASE("seq counts every sequenced message from 1", "[session]") {
     CHECK_FALSE(sent[3].contains("seq"));
 }
 
-TEST_CASE("the error budget closes with 1008 when spent, and the session ends at once", "[session]") {
+TEST_CASE("the error budget closes with 1008 when spent, and the session ends at once",
+          "[session]") {
     session_fixture f;
     f.settings.max_errors = 3;
     auto a = f.connect();
@@ -92,7 +94,8 @@ TEST_CASE("the error budget closes with 1008 when spent, and the session ends at
     CHECK_FALSE(a.connection->closed_with);
     a.say_text("{\"type\":\"offer\"}");
     REQUIRE(a.connection->closed_with == protocol::close_code::policy);
-    REQUIRE(a.connection->take_types() == std::vector<std::string>{"waiting", "matched", "error", "error", "error"});
+    REQUIRE(a.connection->take_types() ==
+            std::vector<std::string>{"waiting", "matched", "error", "error", "error"});
     f.home1.on([&] { CHECK(a.session->ended()); });
     f.run_all();
     REQUIRE(b.connection->take_types() == std::vector<std::string>{"partner_left"});
@@ -100,33 +103,28 @@ TEST_CASE("the error budget closes with 1008 when spent, and the session ends at
 
 TEST_CASE("relayed messages arrive byte for byte with the receiver's seq", "[session]") {
     session_fixture f;
-    auto a = f.connect(f.home1);
-    auto b = f.connect(f.home2);
-    a.say({{"type", "join"}, {"mode", "text"}});
-    b.say({{"type", "join"}, {"mode", "text"}});
-    f.run_all();
-    a.connection->take();
-    b.connection->take();
+    auto [a, b] = paired(f, f.home1, f.home2);
     a.say({{"type", "candidate"},
-           {"candidate", {{"candidate", "candidate:1 1 udp 1 192.0.2.1 9 typ host"}, {"sdpMid", "0"}, {"extra", 1}}}});
+           {"candidate",
+            {{"candidate", "candidate:1 1 udp 1 192.0.2.1 9 typ host"},
+             {"sdpMid", "0"},
+             {"extra", 1}}}});
     a.say({{"type", "candidate"}, {"candidate", nullptr}});
     f.run_all();
     const auto got = b.connection->take();
     REQUIRE(got.size() == 2);
     CHECK(got[0] == json{{"type", "candidate"},
-                         {"candidate", {{"candidate", "candidate:1 1 udp 1 192.0.2.1 9 typ host"}, {"sdpMid", "0"}, {"sdpMLineIndex", nullptr}}},
+                         {"candidate",
+                          {{"candidate", "candidate:1 1 udp 1 192.0.2.1 9 typ host"},
+                           {"sdpMid", "0"},
+                           {"sdpMLineIndex", nullptr}}},
                          {"seq", 3}});
     CHECK(got[1] == json{{"type", "candidate"}, {"candidate", nullptr}, {"seq", 4}});
 }
 
 TEST_CASE("a client's close frame ends the session at once: no grace", "[session]") {
     session_fixture f;
-    auto a = f.connect();
-    auto b = f.connect();
-    a.say({{"type", "join"}});
-    b.say({{"type", "join"}});
-    f.run_all();
-    b.connection->take();
+    auto [a, b] = paired(f, f.home1, f.home1);
     const auto token = a.token();
     a.close();
     f.run_all();
