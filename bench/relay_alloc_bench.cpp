@@ -130,9 +130,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { alloc_count::r
 void operator delete(void* p, std::align_val_t) noexcept { alloc_count::release(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { alloc_count::release(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { alloc_count::release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    alloc_count::release(p);
-}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { alloc_count::release(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
     alloc_count::release(p);
 }
@@ -227,8 +225,10 @@ public:
           context_(session::session_settings{}, matcher_) {
         sender_home_.on([&] { sender_->start(sender_link_, {}); });
         receiver_home_.on([&] { receiver_->start(receiver_link_, {}); });
-        sender_home_.on([&] { sender_->receive(sender_link_, R"({"type":"join","mode":"video"})"); });
-        receiver_home_.on([&] { receiver_->receive(receiver_link_, R"({"type":"join","mode":"video"})"); });
+        sender_home_.on(
+            [&] { sender_->receive(sender_link_, R"({"type":"join","mode":"video"})"); });
+        receiver_home_.on(
+            [&] { receiver_->receive(receiver_link_, R"({"type":"join","mode":"video"})"); });
         sender_home_.run_posted();
         receiver_home_.run_posted();
     }
@@ -281,8 +281,7 @@ struct step {
 /// The steps of one relay, replayed one by one, each in its own window:
 /// parse, relay_text (the one serialisation), the post to the receiver's
 /// home, append_seq and the shared frame. `wire` gets the resulting text.
-std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
-                            std::string& wire) {
+std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq, std::string& wire) {
     using alloc_count::measure;
     const session::session_settings settings;
     std::vector<step> steps;
@@ -303,11 +302,11 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
 
     std::string text;
     if (auto* sdp = std::get_if<protocol::sdp_message>(&message)) {
-        steps.push_back({"check_sdp_mode()", measure([&] {
-                             if (!protocol::check_sdp_mode(sdp->sdp, protocol::chat_mode::video)
-                                      .empty())
-                                 std::abort();
-                         })});
+        steps.push_back(
+            {"check_sdp_mode()", measure([&] {
+                 if (!protocol::check_sdp_mode(sdp->sdp, protocol::chat_mode::video).empty())
+                     std::abort();
+             })});
         steps.push_back({"relay_text(): the wire text without seq",
                          measure([&] { text = protocol::relay_text(*sdp); })});
     } else {
@@ -322,7 +321,8 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
     std::function<void()> posted;
     steps.push_back({"post: std::function of the relay closure", measure([&] {
                          posted = [self = std::shared_ptr<session::signaling_session>(),
-                                   fn = [p = static_cast<void*>(nullptr), pair_id = std::uint64_t{1},
+                                   fn = [p = static_cast<void*>(nullptr),
+                                         pair_id = std::uint64_t{1},
                                          t = std::move(text)]() mutable {
                                        (void)p;
                                        (void)pair_id;
@@ -335,8 +335,9 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq,
     steps.push_back({"run the posted closure", measure([&] { posted(); })});
     steps.push_back({"append_seq()", measure([&] { protocol::append_seq(received, seq); })});
     session::frame frame;
-    steps.push_back({"the shared frame (history and write queue)",
-                     measure([&] { frame = std::make_shared<const std::string>(std::move(received)); })});
+    steps.push_back({"the shared frame (history and write queue)", measure([&] {
+                         frame = std::make_shared<const std::string>(std::move(received));
+                     })});
     wire = *frame;
     steps.push_back({"destroy closure, message, frame", measure([&] {
                          posted = nullptr;
@@ -494,17 +495,15 @@ bool run_case(const char* name, std::string_view client_text, int n) {
     std::printf("  breakdown (the same steps replayed one by one): allocations, bytes, frees\n");
     for (const auto& s : steps) {
         std::printf("    %s%-*s %4llu %7llu %4llu\n", s.part_of_previous ? "  " : "",
-                    s.part_of_previous ? 42 : 44, s.name,
-                    (unsigned long long)s.counts.allocations, (unsigned long long)s.counts.bytes,
-                    (unsigned long long)s.counts.frees);
+                    s.part_of_previous ? 42 : 44, s.name, (unsigned long long)s.counts.allocations,
+                    (unsigned long long)s.counts.bytes, (unsigned long long)s.counts.frees);
         if (s.part_of_previous) continue;
         sum.allocations += s.counts.allocations;
         sum.bytes += s.counts.bytes;
         sum.frees += s.counts.frees;
     }
     const bool same_text = without_seq(wire) == without_seq(expected);
-    const bool sums =
-        sum.allocations == a.median && sum.bytes == b.median && sum.frees == f.median;
+    const bool sums = sum.allocations == a.median && sum.bytes == b.median && sum.frees == f.median;
     std::printf("    %-44s %4llu %7llu %4llu  %s\n", "sum", (unsigned long long)sum.allocations,
                 (unsigned long long)sum.bytes, (unsigned long long)sum.frees,
                 sums && same_text ? "(= the measured path, same wire text)"
@@ -518,12 +517,14 @@ int main(int argc, char** argv) {
     const int n = argc > 1 ? std::atoi(argv[1]) : 1000;
     const std::string_view only = argc > 2 ? argv[2] : "";
     if (n <= 0 || argc > 3 || (only != "" && only != "candidate" && only != "offer")) {
-        std::fprintf(stderr, "usage: relay_alloc_bench [relays per case, default 1000] "
-                             "[candidate|offer]\n");
+        std::fprintf(stderr,
+                     "usage: relay_alloc_bench [relays per case, default 1000] "
+                     "[candidate|offer]\n");
         return 2;
     }
     const std::string offer_text = nlohmann::json{{"type", "offer"}, {"sdp", offer_sdp}}.dump();
-    std::printf("heap allocations per relayed message, sender receive -> receiver transport::send\n");
+    std::printf(
+        "heap allocations per relayed message, sender receive -> receiver transport::send\n");
     bool ok = true;
     if (only != "offer") {
         std::printf("\n");

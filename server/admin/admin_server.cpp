@@ -45,8 +45,8 @@ private:
 
     http::response<http::string_body> answer() const {
         if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
-            auto response = net::text_response(http::status::method_not_allowed,
-                                               "method not allowed\n");
+            auto response =
+                net::text_response(http::status::method_not_allowed, "method not allowed\n");
             response.set(http::field::allow, "GET, HEAD");
             return response;
         }
@@ -55,8 +55,7 @@ private:
         if (path == "/readyz") {
             const bool ready = !ctx_.shutting_down.load(std::memory_order_relaxed);
             return ready ? net::text_response(http::status::ok, "ready\n")
-                         : net::text_response(http::status::service_unavailable,
-                                              "shutting down\n");
+                         : net::text_response(http::status::service_unavailable, "shutting down\n");
         }
         if (path == "/metrics") {
             auto response = net::text_response(http::status::ok, render_metrics(ctx_));

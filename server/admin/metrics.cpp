@@ -29,8 +29,8 @@ std::string render_metrics(const net::server_context& ctx) {
     const auto& sc = ctx.sessions.counters;
     metric(out, "onymous_websocket_connections", "gauge", "Open WebSocket connections.",
            read(s.websocket_connections));
-    metric(out, "onymous_sessions", "gauge", "Live signaling sessions, in their resume grace or not.",
-           read(sc.live));
+    metric(out, "onymous_sessions", "gauge",
+           "Live signaling sessions, in their resume grace or not.", read(sc.live));
     metric(out, "onymous_sessions_in_grace", "gauge",
            "Sessions whose connection dropped, waiting for a resume.", read(sc.in_grace));
     metric(out, "onymous_resumes_total", "counter", "Sessions taken back by a resume.",
@@ -52,15 +52,17 @@ std::string render_metrics(const net::server_context& ctx) {
            read(s.refused_at_accept_total));
     metric(out, "onymous_handshake_failures_total", "counter",
            "TLS or WebSocket handshakes that failed.", read(s.handshake_failures_total));
-    out += "# HELP onymous_http_refusals_total Upgrade requests refused, by status.\n"
-           "# TYPE onymous_http_refusals_total counter\n";
+    out +=
+        "# HELP onymous_http_refusals_total Upgrade requests refused, by status.\n"
+        "# TYPE onymous_http_refusals_total counter\n";
     fmt::format_to(std::back_inserter(out),
                    "onymous_http_refusals_total{{status=\"403\"}} {}\n"
                    "onymous_http_refusals_total{{status=\"404\"}} {}\n"
                    "onymous_http_refusals_total{{status=\"503\"}} {}\n",
                    read(s.http_403_total), read(s.http_404_total), read(s.http_503_total));
-    out += "# HELP onymous_waiting_sessions Sessions queued for a partner, by mode.\n"
-           "# TYPE onymous_waiting_sessions gauge\n";
+    out +=
+        "# HELP onymous_waiting_sessions Sessions queued for a partner, by mode.\n"
+        "# TYPE onymous_waiting_sessions gauge\n";
     fmt::format_to(std::back_inserter(out),
                    "onymous_waiting_sessions{{mode=\"text\"}} {}\n"
                    "onymous_waiting_sessions{{mode=\"video\"}} {}\n",

@@ -12,12 +12,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -39,10 +39,10 @@ void set_up_logging(config::log_level level) {
     auto logger = spdlog::stderr_logger_mt("onymousd");
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
     switch (level) {
-    case config::log_level::error: logger->set_level(spdlog::level::err); break;
-    case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
-    case config::log_level::info: logger->set_level(spdlog::level::info); break;
-    case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
+        case config::log_level::error: logger->set_level(spdlog::level::err); break;
+        case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
+        case config::log_level::info: logger->set_level(spdlog::level::info); break;
+        case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
     }
     logger->flush_on(spdlog::level::err);
     spdlog::set_default_logger(logger);
@@ -203,8 +203,9 @@ private:
                 for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
             });
         }
-        phase_deadline_ = std::chrono::steady_clock::now() +
-                          std::min<std::chrono::milliseconds>(settings_.limits.close_timeout, last_close_grace);
+        phase_deadline_ =
+            std::chrono::steady_clock::now() +
+            std::min<std::chrono::milliseconds>(settings_.limits.close_timeout, last_close_grace);
         wait_until([this] { return context_->stats.open_connections.load() == 0; },
                    [this] { finish_shutdown(); });
     }
@@ -239,14 +240,15 @@ private:
     /// Polls `done` until it holds or phase_deadline_ passes, then runs `next`.
     void wait_until(std::function<bool()> done, std::function<void()> next) {
         shutdown_timer_->expires_after(shutdown_poll);
-        shutdown_timer_->async_wait([this, done = std::move(done), next = std::move(next)](error_code ec) mutable {
-            if (ec) return;
-            if (!done() && std::chrono::steady_clock::now() < phase_deadline_) {
-                wait_until(std::move(done), std::move(next));
-                return;
-            }
-            next();
-        });
+        shutdown_timer_->async_wait(
+            [this, done = std::move(done), next = std::move(next)](error_code ec) mutable {
+                if (ec) return;
+                if (!done() && std::chrono::steady_clock::now() < phase_deadline_) {
+                    wait_until(std::move(done), std::move(next));
+                    return;
+                }
+                next();
+            });
     }
 
     static std::vector<std::shared_ptr<session::signaling_session>> sessions_of(net::worker& w) {

@@ -4,8 +4,7 @@
 
 namespace onymous::config {
 
-bool settings::needs_tls() const
-{
+bool settings::needs_tls() const {
     return std::any_of(listeners.begin(), listeners.end(), [](const listener& l) { return l.tls; });
 }
 

@@ -11,14 +11,12 @@ constexpr std::size_t max_quoted_bytes = 64;
 
 }  // namespace
 
-int load_context::line_of(std::string_view key, int fallback) const
-{
+int load_context::line_of(std::string_view key, int fallback) const {
     const auto found = lines.find(key);
     return found == lines.end() ? fallback : found->second;
 }
 
-void fail(const load_context& ctx, int line, std::string_view key, std::string_view what)
-{
+void fail(const load_context& ctx, int line, std::string_view key, std::string_view what) {
     std::string message = ctx.origin;
     if (line > 0) {
         message += ':';
@@ -33,8 +31,7 @@ void fail(const load_context& ctx, int line, std::string_view key, std::string_v
     throw config_error(message);
 }
 
-void refuse(const load_context& ctx, const value_ref& value, std::string_view expected)
-{
+void refuse(const load_context& ctx, const value_ref& value, std::string_view expected) {
     std::string what = "expected ";
     what += expected;
     what += ", got ";
@@ -42,25 +39,20 @@ void refuse(const load_context& ctx, const value_ref& value, std::string_view ex
     fail(ctx, value.line, value.key, what);
 }
 
-int line_of(const YAML::Node& node)
-{
-    return node.Mark().line + 1;
-}
+int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
 
-std::string describe(const YAML::Node& node)
-{
+std::string describe(const YAML::Node& node) {
     switch (node.Type()) {
-    case YAML::NodeType::Scalar: return quote(node.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+        case YAML::NodeType::Scalar: return quote(node.Scalar());
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined: break;
     }
     return "nothing";
 }
 
-std::string quote(std::string_view text)
-{
+std::string quote(std::string_view text) {
     std::string out = "\"";
     std::size_t end = text.size();
     if (end > max_quoted_bytes) {
@@ -91,8 +83,7 @@ std::string quote(std::string_view text)
     return out;
 }
 
-std::string join_key(std::string_view prefix, std::string_view leaf)
-{
+std::string join_key(std::string_view prefix, std::string_view leaf) {
     std::string key(prefix);
     if (!key.empty() && !leaf.empty()) {
         key += '.';
@@ -101,8 +92,7 @@ std::string join_key(std::string_view prefix, std::string_view leaf)
     return key;
 }
 
-std::string indexed_key(std::string_view key, std::size_t index)
-{
+std::string indexed_key(std::string_view key, std::size_t index) {
     return std::string(key) + "[" + std::to_string(index) + "]";
 }
 

@@ -25,7 +25,8 @@ struct load_context {
 };
 
 /// Throws config_error "origin:line: key: what" (key and line left out when empty/unknown).
-[[noreturn]] void fail(const load_context& ctx, int line, std::string_view key, std::string_view what);
+[[noreturn]] void fail(const load_context& ctx, int line, std::string_view key,
+                       std::string_view what);
 
 /// A value being read: its node, its dotted key and the line to blame.
 struct value_ref {
@@ -35,7 +36,8 @@ struct value_ref {
 };
 
 /// Throws "expected <expected>, got <what the node is>".
-[[noreturn]] void refuse(const load_context& ctx, const value_ref& value, std::string_view expected);
+[[noreturn]] void refuse(const load_context& ctx, const value_ref& value,
+                         std::string_view expected);
 
 /// The node's 1-based line, 0 when yaml-cpp does not know it.
 int line_of(const YAML::Node& node);

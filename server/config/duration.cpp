@@ -19,8 +19,7 @@ constexpr std::array<unit, 4> units{{{"h", 3'600'000}, {"m", 60'000}, {"s", 1'00
 
 }  // namespace
 
-bool parse_duration(std::string_view text, duration& out)
-{
+bool parse_duration(std::string_view text, duration& out) {
     std::size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
         ++digits;
@@ -34,7 +33,8 @@ bool parse_duration(std::string_view text, duration& out)
         if (suffix != u.suffix) {
             continue;
         }
-        constexpr auto max_ms = static_cast<std::uint64_t>(std::numeric_limits<duration::rep>::max());
+        constexpr auto max_ms =
+            static_cast<std::uint64_t>(std::numeric_limits<duration::rep>::max());
         if (count > max_ms / static_cast<std::uint64_t>(u.milliseconds)) {
             return false;
         }
@@ -46,8 +46,7 @@ bool parse_duration(std::string_view text, duration& out)
 
 namespace detail {
 
-std::string format_duration(duration d)
-{
+std::string format_duration(duration d) {
     const auto ms = d.count();
     if (ms == 0) {
         return "0s";

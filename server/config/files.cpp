@@ -7,16 +7,14 @@
 
 namespace onymous::config::detail {
 
-std::string resolve_path(const std::string& base_dir, const std::string& path)
-{
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
     if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) {
         return path;
     }
     return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
-std::error_code read_text_file(const std::string& path, std::string& out)
-{
+std::error_code read_text_file(const std::string& path, std::string& out) {
     std::error_code error;
     // ifstream opens a directory without complaint on Linux; say what it is.
     if (std::filesystem::is_directory(path, error)) {

@@ -13,20 +13,20 @@ namespace {
 
 // Refuses `key` unless `ok`; blames the line of `key`, else of `other`.
 void require(const load_context& ctx, bool ok, std::string_view key, std::string_view other,
-             std::string_view relation, const std::string& other_value, const std::string& value)
-{
+             std::string_view relation, const std::string& other_value, const std::string& value) {
     if (ok) {
         return;
     }
     const int line = ctx.line_of(key, ctx.line_of(other, ctx.root_line));
     fail(ctx, line, key,
-         "expected " + std::string(relation) + " " + std::string(other) + " (" + other_value + "), got " + value);
+         "expected " + std::string(relation) + " " + std::string(other) + " (" + other_value +
+             "), got " + value);
 }
 
-void check_listeners(const load_context& ctx, const settings& out)
-{
+void check_listeners(const load_context& ctx, const settings& out) {
     if (!ctx.has("listeners")) {
-        fail(ctx, ctx.root_line, "listeners", "missing, expected " + describe_expected(kind::listener_list, 0, 0, {}));
+        fail(ctx, ctx.root_line, "listeners",
+             "missing, expected " + describe_expected(kind::listener_list, 0, 0, {}));
     }
     for (std::size_t j = 0; j < out.listeners.size(); ++j) {
         for (std::size_t i = 0; i < j; ++i) {
@@ -41,27 +41,27 @@ void check_listeners(const load_context& ctx, const settings& out)
     }
 }
 
-void check_tls(const load_context& ctx, const settings& out)
-{
+void check_tls(const load_context& ctx, const settings& out) {
     for (std::size_t i = 0; i < out.listeners.size(); ++i) {
         if (!out.listeners[i].tls) {
             continue;
         }
         // The TLS section serves every TLS listener: blame the first one.
         const std::string owner = indexed_key("listeners", i);
-        const int owner_line = ctx.line_of(owner + ".tls", ctx.line_of(owner + ".address", ctx.root_line));
+        const int owner_line =
+            ctx.line_of(owner + ".tls", ctx.line_of(owner + ".address", ctx.root_line));
         for (const auto& [key, value] : {std::pair{"tls.certificate", &out.tls.certificate},
                                          std::pair{"tls.private_key", &out.tls.private_key}}) {
             if (value->empty()) {
-                fail(ctx, ctx.line_of(key, owner_line), key, "required by the TLS listener " + owner);
+                fail(ctx, ctx.line_of(key, owner_line), key,
+                     "required by the TLS listener " + owner);
             }
         }
         return;
     }
 }
 
-void check_limits(const load_context& ctx, settings& out)
-{
+void check_limits(const load_context& ctx, settings& out) {
     limits_settings& l = out.limits;
     // A size left out follows max_message_bytes, so that lowering (raising)
     // that one alone is enough; sizes written out must agree with it.
@@ -71,23 +71,24 @@ void check_limits(const load_context& ctx, settings& out)
     if (!ctx.has("limits.max_outbound_bytes")) {
         l.max_outbound_bytes = std::max(l.max_outbound_bytes, l.max_message_bytes);
     }
-    require(ctx, l.max_sdp_bytes <= l.max_message_bytes, "limits.max_sdp_bytes", "limits.max_message_bytes",
-            "at most", std::to_string(l.max_message_bytes), std::to_string(l.max_sdp_bytes));
+    require(ctx, l.max_sdp_bytes <= l.max_message_bytes, "limits.max_sdp_bytes",
+            "limits.max_message_bytes", "at most", std::to_string(l.max_message_bytes),
+            std::to_string(l.max_sdp_bytes));
     require(ctx, l.max_outbound_bytes >= l.max_message_bytes, "limits.max_outbound_bytes",
             "limits.max_message_bytes", "at least", std::to_string(l.max_message_bytes),
             std::to_string(l.max_outbound_bytes));
-    require(ctx, l.ping_interval < l.idle_timeout, "limits.ping_interval", "limits.idle_timeout", "less than",
-            format_duration(l.idle_timeout), format_duration(l.ping_interval));
+    require(ctx, l.ping_interval < l.idle_timeout, "limits.ping_interval", "limits.idle_timeout",
+            "less than", format_duration(l.idle_timeout), format_duration(l.ping_interval));
     if (out.cluster) {
         const cluster_settings& c = *out.cluster;
-        require(ctx, c.heartbeat_interval < c.node_timeout, "cluster.heartbeat_interval", "cluster.node_timeout",
-                "less than", format_duration(c.node_timeout), format_duration(c.heartbeat_interval));
+        require(ctx, c.heartbeat_interval < c.node_timeout, "cluster.heartbeat_interval",
+                "cluster.node_timeout", "less than", format_duration(c.node_timeout),
+                format_duration(c.heartbeat_interval));
     }
 }
 
 // One secret per line, at most two (the current one and the next, for rotation).
-std::vector<std::string> read_secret_file(const load_context& ctx, const std::string& path)
-{
+std::vector<std::string> read_secret_file(const load_context& ctx, const std::string& path) {
     constexpr std::string_view key = "ice.turn.secret_file";
     const int line = ctx.line_of(key, ctx.root_line);
     std::string text;
@@ -110,11 +111,13 @@ std::vector<std::string> read_secret_file(const load_context& ctx, const std::st
     }
     const std::string where = " in " + quote(path);
     if (secrets.empty()) {
-        fail(ctx, line, key, "expected one or two secrets, one per line" + where + ", got an empty file");
+        fail(ctx, line, key,
+             "expected one or two secrets, one per line" + where + ", got an empty file");
     }
     if (secrets.size() > 2) {
         fail(ctx, line, key,
-             "expected at most two secrets, one per line" + where + ", got " + std::to_string(secrets.size()));
+             "expected at most two secrets, one per line" + where + ", got " +
+                 std::to_string(secrets.size()));
     }
     if (secrets.front().empty()) {
         fail(ctx, line, key, "expected a secret on line 1" + where + ", got an empty line");
@@ -122,8 +125,7 @@ std::vector<std::string> read_secret_file(const load_context& ctx, const std::st
     return secrets;
 }
 
-void check_ice(const load_context& ctx, settings& out)
-{
+void check_ice(const load_context& ctx, settings& out) {
     turn_settings& turn = out.ice.turn;
     if (!turn.secret_file.empty()) {
         if (!turn.secrets.empty()) {
@@ -145,8 +147,7 @@ void check_ice(const load_context& ctx, settings& out)
 
 }  // namespace
 
-void finish(const load_context& ctx, settings& out)
-{
+void finish(const load_context& ctx, settings& out) {
     check_listeners(ctx, out);
     check_tls(ctx, out);
     check_limits(ctx, out);

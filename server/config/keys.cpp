@@ -25,7 +25,8 @@ static_assert(static_cast<std::size_t>(ice_privacy::relay_only) == std::size(pri
 static_assert(static_cast<std::size_t>(log_level::debug) == std::size(log_levels) - 1);
 
 // A stateless accessor of a Target member; the row helpers turn it into a setter.
-#define AT(member) [](auto& target) -> auto& { return target.member; }
+#define AT(member) \
+    [](auto& target) -> auto& { return target.member; }
 
 // Row builders. They run at compile time, so bounds that do not fit the
 // field, or a field of the wrong type, stop the build instead of a start-up.
@@ -34,8 +35,8 @@ struct rows {
     template <class Field>
     using field_t = std::remove_cvref_t<std::invoke_result_t<Field, Target&>>;
 
-    static consteval key_row<Target> section(std::string_view name, void (*on_present)(Target&) = nullptr)
-    {
+    static consteval key_row<Target> section(std::string_view name,
+                                             void (*on_present)(Target&) = nullptr) {
         key_row<Target> row{name, kind::section};
         if (on_present != nullptr) {
             row.set = on_present;
@@ -44,61 +45,69 @@ struct rows {
     }
 
     template <class Field>
-    static consteval key_row<Target> uint(std::string_view name, std::uint64_t min, std::uint64_t max, Field)
-    {
+    static consteval key_row<Target> uint(std::string_view name, std::uint64_t min,
+                                          std::uint64_t max, Field) {
         using value_t = field_t<Field>;
         static_assert(std::is_unsigned_v<value_t> && !std::is_same_v<value_t, bool>);
         if (min > max || max > std::numeric_limits<value_t>::max()) {
             throw "bounds do not fit the field";
         }
-        return {name, kind::uint, min, max, {},
-                +[](Target& t, std::uint64_t v) { Field{}(t) = static_cast<value_t>(v); }};
+        return {name, kind::uint,
+                min,  max,
+                {},   +[](Target& t, std::uint64_t v) { Field{}(t) = static_cast<value_t>(v); }};
     }
 
     template <class Field>
-    static consteval key_row<Target> flag(std::string_view name, Field)
-    {
+    static consteval key_row<Target> flag(std::string_view name, Field) {
         static_assert(std::is_same_v<field_t<Field>, bool>);
         return {name, kind::boolean, 0, 0, {}, +[](Target& t, bool v) { Field{}(t) = v; }};
     }
 
     template <class Field>
-    static consteval key_row<Target> time(std::string_view name, duration min, duration max, Field)
-    {
+    static consteval key_row<Target> time(std::string_view name, duration min, duration max,
+                                          Field) {
         static_assert(std::is_same_v<field_t<Field>, duration>);
         if (min < 0ms || min > max) {
             throw "bad duration bounds";
         }
-        return {name, kind::duration, static_cast<std::uint64_t>(min.count()),
-                static_cast<std::uint64_t>(max.count()), {},
+        return {name,
+                kind::duration,
+                static_cast<std::uint64_t>(min.count()),
+                static_cast<std::uint64_t>(max.count()),
+                {},
                 +[](Target& t, duration v) { Field{}(t) = v; }};
     }
 
     /// string, path, ip_address and url rows.
     template <class Field>
     static consteval key_row<Target> text(kind type, std::string_view name, Field,
-                                          std::span<const std::string_view> prefixes = {})
-    {
+                                          std::span<const std::string_view> prefixes = {}) {
         static_assert(std::is_same_v<field_t<Field>, std::string>);
-        return {name, type, 0, 0, prefixes, +[](Target& t, std::string v) { Field{}(t) = std::move(v); }};
+        return {name, type,     0,
+                0,    prefixes, +[](Target& t, std::string v) { Field{}(t) = std::move(v); }};
     }
 
     /// url_list, origin_list, cidr_list and secret rows.
     template <class Field>
     static consteval key_row<Target> list(kind type, std::string_view name, Field,
                                           std::span<const std::string_view> prefixes = {},
-                                          std::uint64_t max_items = 0)
-    {
+                                          std::uint64_t max_items = 0) {
         static_assert(std::is_same_v<field_t<Field>, std::vector<std::string>>);
-        return {name, type, 0, max_items, prefixes,
-                +[](Target& t, std::vector<std::string> v) { Field{}(t) = std::move(v); }};
+        return {
+            name,     type,
+            0,        max_items,
+            prefixes, +[](Target& t, std::vector<std::string> v) { Field{}(t) = std::move(v); }};
     }
 
     template <const auto& Names, class Field>
-    static consteval key_row<Target> choice(std::string_view name, Field)
-    {
+    static consteval key_row<Target> choice(std::string_view name, Field) {
         using value_t = field_t<Field>;
-        return {name, kind::choice, 0, std::size(Names) - 1, Names, +[](Target& t, std::uint64_t index) {
+        return {name,
+                kind::choice,
+                0,
+                std::size(Names) - 1,
+                Names,
+                +[](Target& t, std::uint64_t index) {
                     if constexpr (std::is_enum_v<value_t>) {
                         Field{}(t) = static_cast<value_t>(index);
                     } else {
@@ -108,11 +117,11 @@ struct rows {
     }
 
     template <class Field>
-    static consteval key_row<Target> listeners(std::string_view name, Field)
-    {
+    static consteval key_row<Target> listeners(std::string_view name, Field) {
         static_assert(std::is_same_v<field_t<Field>, std::vector<listener>>);
-        return {name, kind::listener_list, 0, 0, {},
-                +[](Target& t, std::vector<listener> v) { Field{}(t) = std::move(v); }};
+        return {name, kind::listener_list,
+                0,    0,
+                {},   +[](Target& t, std::vector<listener> v) { Field{}(t) = std::move(v); }};
     }
 };
 
@@ -138,7 +147,8 @@ constexpr key_row<settings> settings_table[] = {
 
     s::section("limits"),
     s::uint("limits.max_connections", 1, 10'000'000, AT(limits.max_connections)),
-    s::uint("limits.max_connections_per_address", 0, 10'000'000, AT(limits.max_connections_per_address)),
+    s::uint("limits.max_connections_per_address", 0, 10'000'000,
+            AT(limits.max_connections_per_address)),
     s::uint("limits.new_connections_per_address_per_minute", 0, 1'000'000,
             AT(limits.new_connections_per_address_per_minute)),
     s::uint("limits.max_message_bytes", 1024, 16 * mib, AT(limits.max_message_bytes)),
@@ -183,7 +193,8 @@ constexpr key_row<settings> settings_table[] = {
 
     // Present, even empty, means clustered: the section creates the struct
     // before its keys (which reach it through ->) are set.
-    s::section("cluster", +[](settings& t) { t.cluster.emplace(); }),
+    s::section(
+        "cluster", +[](settings& t) { t.cluster.emplace(); }),
     s::text(kind::url, "cluster.redis", AT(cluster->redis), redis_schemes),
     s::text(kind::string, "cluster.node_id", AT(cluster->node_id)),
     s::time("cluster.heartbeat_interval", 10ms, 1min, AT(cluster->heartbeat_interval)),
@@ -200,8 +211,7 @@ constexpr key_row<listener> listener_table[] = {
 #undef AT
 
 // "a", "a or b", "a, b or c"; choices are quoted, URL prefixes are not.
-std::string alternatives(std::span<const std::string_view> names, bool quoted)
-{
+std::string alternatives(std::span<const std::string_view> names, bool quoted) {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (i > 0) {
@@ -212,41 +222,35 @@ std::string alternatives(std::span<const std::string_view> names, bool quoted)
     return out;
 }
 
-std::string format_ms(std::uint64_t ms)
-{
+std::string format_ms(std::uint64_t ms) {
     return format_duration(duration(static_cast<duration::rep>(ms)));
 }
 
 }  // namespace
 
-std::span<const key_row<settings>> settings_keys()
-{
-    return settings_table;
-}
+std::span<const key_row<settings>> settings_keys() { return settings_table; }
 
-std::span<const key_row<listener>> listener_keys()
-{
-    return listener_table;
-}
+std::span<const key_row<listener>> listener_keys() { return listener_table; }
 
 std::string describe_expected(kind type, std::uint64_t min, std::uint64_t max,
-                              std::span<const std::string_view> choices)
-{
+                              std::span<const std::string_view> choices) {
     switch (type) {
-    case kind::section: return "a mapping";
-    case kind::uint: return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    case kind::boolean: return "true or false";
-    case kind::string:
-    case kind::path: return "a string";
-    case kind::ip_address: return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
-    case kind::choice: return alternatives(choices, true);
-    case kind::duration: return "a duration from " + format_ms(min) + " to " + format_ms(max);
-    case kind::url: return "a URL starting with " + alternatives(choices, false);
-    case kind::url_list: return "a list of URLs starting with " + alternatives(choices, false);
-    case kind::origin_list: return "a list of origins such as https://chat.example.org";
-    case kind::cidr_list: return "a list of CIDRs such as 10.0.0.0/8 or 2001:db8::/32";
-    case kind::secret: return "a string or a list of at most " + std::to_string(max) + " strings";
-    case kind::listener_list: return "a list of at least one listener";
+        case kind::section: return "a mapping";
+        case kind::uint:
+            return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        case kind::boolean: return "true or false";
+        case kind::string:
+        case kind::path: return "a string";
+        case kind::ip_address: return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
+        case kind::choice: return alternatives(choices, true);
+        case kind::duration: return "a duration from " + format_ms(min) + " to " + format_ms(max);
+        case kind::url: return "a URL starting with " + alternatives(choices, false);
+        case kind::url_list: return "a list of URLs starting with " + alternatives(choices, false);
+        case kind::origin_list: return "a list of origins such as https://chat.example.org";
+        case kind::cidr_list: return "a list of CIDRs such as 10.0.0.0/8 or 2001:db8::/32";
+        case kind::secret:
+            return "a string or a list of at most " + std::to_string(max) + " strings";
+        case kind::listener_list: return "a list of at least one listener";
     }
     return "a value";
 }

@@ -32,14 +32,11 @@ enum class kind {
 };
 
 template <class Target>
-using setter = std::variant<std::monostate,
-                            void (*)(Target&),
-                            void (*)(Target&, std::uint64_t),
-                            void (*)(Target&, bool),
-                            void (*)(Target&, std::string),
-                            void (*)(Target&, duration),
-                            void (*)(Target&, std::vector<std::string>),
-                            void (*)(Target&, std::vector<listener>)>;
+using setter =
+    std::variant<std::monostate, void (*)(Target&), void (*)(Target&, std::uint64_t),
+                 void (*)(Target&, bool), void (*)(Target&, std::string),
+                 void (*)(Target&, duration), void (*)(Target&, std::vector<std::string>),
+                 void (*)(Target&, std::vector<listener>)>;
 
 template <class Target>
 struct key_row {
@@ -62,8 +59,7 @@ std::string describe_expected(kind type, std::uint64_t min, std::uint64_t max,
                               std::span<const std::string_view> choices);
 
 template <class Target>
-std::string describe_expected(const key_row<Target>& row)
-{
+std::string describe_expected(const key_row<Target>& row) {
     return describe_expected(row.type, row.min, row.max, row.choices);
 }
 

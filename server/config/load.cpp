@@ -7,8 +7,7 @@
 
 namespace onymous::config {
 
-settings parse(std::string_view yaml, std::string_view origin, std::string_view base_dir)
-{
+settings parse(std::string_view yaml, std::string_view origin, std::string_view base_dir) {
     detail::load_context ctx;
     ctx.origin = origin;
     ctx.base_dir = base_dir;
@@ -28,8 +27,9 @@ settings parse(std::string_view yaml, std::string_view origin, std::string_view 
     }
     const YAML::Node& root = documents.front();
     if (!root.IsMap()) {
-        detail::fail(ctx, detail::line_of(root), {},
-                     "expected a mapping of settings at the top level, got " + detail::describe(root));
+        detail::fail(
+            ctx, detail::line_of(root), {},
+            "expected a mapping of settings at the top level, got " + detail::describe(root));
     }
     ctx.root_line = detail::line_of(root);
     settings out;
@@ -38,8 +38,7 @@ settings parse(std::string_view yaml, std::string_view origin, std::string_view 
     return out;
 }
 
-settings load_file(const std::string& path)
-{
+settings load_file(const std::string& path) {
     std::string text;
     if (const std::error_code error = detail::read_text_file(path, text)) {
         throw config_error(path + ": cannot read: " + error.message());
@@ -50,8 +49,7 @@ settings load_file(const std::string& path)
     return parse(text, path, absolute.parent_path().string());
 }
 
-std::vector<std::string> key_names()
-{
+std::vector<std::string> key_names() {
     std::vector<std::string> names;
     for (const auto& row : detail::settings_keys()) {
         if (row.type != detail::kind::section) {

@@ -10,17 +10,13 @@ namespace onymous::config::detail {
 
 namespace {
 
-bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // inet_pton needs a NUL-terminated string; addresses longer than this are not literals.
 constexpr std::size_t max_literal = 64;
 
 // Parses an address literal into `bytes`; returns its size (4 or 16), 0 if it is not one.
-std::size_t parse_address(std::string_view text, std::array<unsigned char, 16>& bytes)
-{
+std::size_t parse_address(std::string_view text, std::array<unsigned char, 16>& bytes) {
     if (text.empty() || text.size() >= max_literal) {
         return 0;
     }
@@ -35,21 +31,16 @@ std::size_t parse_address(std::string_view text, std::array<unsigned char, 16>& 
     return 0;
 }
 
-bool is_host_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '.';
-}
+bool is_host_char(char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '.'; }
 
-bool is_port(std::string_view text)
-{
+bool is_port(std::string_view text) {
     std::uint64_t port = 0;
     return parse_uint(text, port) && port >= 1 && port <= 65535;
 }
 
 }  // namespace
 
-bool parse_uint(std::string_view text, std::uint64_t& out)
-{
+bool parse_uint(std::string_view text, std::uint64_t& out) {
     if (text.empty()) {
         return false;
     }
@@ -69,14 +60,12 @@ bool parse_uint(std::string_view text, std::uint64_t& out)
     return true;
 }
 
-bool is_ip_literal(std::string_view text)
-{
+bool is_ip_literal(std::string_view text) {
     std::array<unsigned char, 16> bytes{};
     return parse_address(text, bytes) != 0;
 }
 
-cidr_status check_cidr(std::string_view text)
-{
+cidr_status check_cidr(std::string_view text) {
     const auto slash = text.find('/');
     if (slash == std::string_view::npos) {
         return cidr_status::malformed;
@@ -85,7 +74,8 @@ cidr_status check_cidr(std::string_view text)
     const std::size_t size = parse_address(text.substr(0, slash), bytes);
     const std::string_view length_text = text.substr(slash + 1);
     std::uint64_t length = 0;
-    if (size == 0 || length_text.size() > 3 || !parse_uint(length_text, length) || length > size * 8) {
+    if (size == 0 || length_text.size() > 3 || !parse_uint(length_text, length) ||
+        length > size * 8) {
         return cidr_status::malformed;
     }
     // Every bit past the prefix must be zero: "10.0.0.1/8" is most likely a typo.
@@ -97,8 +87,7 @@ cidr_status check_cidr(std::string_view text)
     return cidr_status::ok;
 }
 
-bool is_origin(std::string_view text)
-{
+bool is_origin(std::string_view text) {
     std::string_view rest;
     if (text.starts_with("https://")) {
         rest = text.substr(8);
@@ -132,8 +121,7 @@ bool is_origin(std::string_view text)
     return colon == std::string_view::npos || is_port(rest.substr(colon + 1));
 }
 
-bool has_url_prefix(std::string_view text, std::span<const std::string_view> prefixes)
-{
+bool has_url_prefix(std::string_view text, std::span<const std::string_view> prefixes) {
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte <= 0x20 || byte == 0x7F) {

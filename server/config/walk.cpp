@@ -15,19 +15,15 @@ template <class Target>
 using table = std::span<const key_row<Target>>;
 
 template <class Target>
-const key_row<Target>* find_row(table<Target> rows, std::string_view name)
-{
-    const auto found = std::find_if(rows.begin(), rows.end(), [&](const auto& row) { return row.name == name; });
+const key_row<Target>* find_row(table<Target> rows, std::string_view name) {
+    const auto found =
+        std::find_if(rows.begin(), rows.end(), [&](const auto& row) { return row.name == name; });
     return found == rows.end() ? nullptr : &*found;
 }
 
-std::string_view leaf_of(std::string_view name)
-{
-    return name.substr(name.rfind('.') + 1);
-}
+std::string_view leaf_of(std::string_view name) { return name.substr(name.rfind('.') + 1); }
 
-std::size_t edit_distance(std::string_view a, std::string_view b)
-{
+std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) {
         row[j] = j;
@@ -37,7 +33,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = above;
         }
     }
@@ -47,8 +44,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 // A known key with the same last part (set in the wrong section), else one a
 // typo or two away.
 template <class Target>
-std::string suggestion(table<Target> rows, std::string_view name, std::string_view base)
-{
+std::string suggestion(table<Target> rows, std::string_view name, std::string_view base) {
     const std::string_view leaf = leaf_of(name);
     const key_row<Target>* best = nullptr;
     std::size_t best_distance = 3;
@@ -70,10 +66,11 @@ template <class Target>
 void walk(load_context& ctx, const YAML::Node& map, table<Target> rows, std::string_view prefix,
           std::string_view base, Target& target);
 
-std::vector<listener> read_listeners(load_context& ctx, const value_ref& value, std::string_view expected)
-{
+std::vector<listener> read_listeners(load_context& ctx, const value_ref& value,
+                                     std::string_view expected) {
     if (value.node.IsSequence() && value.node.size() == 0) {
-        fail(ctx, value.line, value.key, "expected " + std::string(expected) + ", got an empty list");
+        fail(ctx, value.line, value.key,
+             "expected " + std::string(expected) + ", got an empty list");
     }
     if (!value.node.IsSequence()) {
         refuse(ctx, value, expected);
@@ -90,7 +87,8 @@ std::vector<listener> read_listeners(load_context& ctx, const value_ref& value, 
         for (const auto* required : {"address", "port"}) {
             if (!ctx.has(join_key(key, required))) {
                 const auto& row = *find_row(listener_keys(), required);
-                fail(ctx, ref.line, join_key(key, required), "missing, expected " + describe_expected(row));
+                fail(ctx, ref.line, join_key(key, required),
+                     "missing, expected " + describe_expected(row));
             }
         }
     }
@@ -98,47 +96,52 @@ std::vector<listener> read_listeners(load_context& ctx, const value_ref& value, 
 }
 
 template <class Target>
-void apply(load_context& ctx, const key_row<Target>& row, const value_ref& value, Target& target)
-{
-    const auto set = [&](auto v) { std::get<void (*)(Target&, decltype(v))>(row.set)(target, std::move(v)); };
+void apply(load_context& ctx, const key_row<Target>& row, const value_ref& value, Target& target) {
+    const auto set = [&](auto v) {
+        std::get<void (*)(Target&, decltype(v))>(row.set)(target, std::move(v));
+    };
     const std::string expected = describe_expected(row);
     switch (row.type) {
-    case kind::section: break;
-    case kind::uint: set(read_uint(ctx, value, row.min, row.max, expected)); break;
-    case kind::boolean: set(read_bool(ctx, value, expected)); break;
-    case kind::string:
-    case kind::path: set(read_string(ctx, value, expected)); break;
-    case kind::ip_address: set(read_address(ctx, value, expected)); break;
-    case kind::url: set(read_url(ctx, value, row.choices, expected)); break;
-    case kind::choice: set(read_choice(ctx, value, row.choices, expected)); break;
-    case kind::duration: set(read_duration(ctx, value, row.min, row.max, expected)); break;
-    case kind::url_list:
-    case kind::origin_list:
-    case kind::cidr_list:
-    case kind::secret: set(read_list(ctx, value, row.type, row.choices, row.max, expected)); break;
-    case kind::listener_list: set(read_listeners(ctx, value, expected)); break;
+        case kind::section: break;
+        case kind::uint: set(read_uint(ctx, value, row.min, row.max, expected)); break;
+        case kind::boolean: set(read_bool(ctx, value, expected)); break;
+        case kind::string:
+        case kind::path: set(read_string(ctx, value, expected)); break;
+        case kind::ip_address: set(read_address(ctx, value, expected)); break;
+        case kind::url: set(read_url(ctx, value, row.choices, expected)); break;
+        case kind::choice: set(read_choice(ctx, value, row.choices, expected)); break;
+        case kind::duration: set(read_duration(ctx, value, row.min, row.max, expected)); break;
+        case kind::url_list:
+        case kind::origin_list:
+        case kind::cidr_list:
+        case kind::secret:
+            set(read_list(ctx, value, row.type, row.choices, row.max, expected));
+            break;
+        case kind::listener_list: set(read_listeners(ctx, value, expected)); break;
     }
 }
 
 template <class Target>
 void walk(load_context& ctx, const YAML::Node& map, table<Target> rows, std::string_view prefix,
-          std::string_view base, Target& target)
-{
+          std::string_view base, Target& target) {
     std::map<std::string, int, std::less<>> seen;
     for (const auto& pair : map) {
         const YAML::Node& key = pair.first;
         const int key_line = line_of(key);
         if (!key.IsScalar()) {
-            fail(ctx, key_line, join_key(base, prefix), "expected a key name, got " + describe(key));
+            fail(ctx, key_line, join_key(base, prefix),
+                 "expected a key name, got " + describe(key));
         }
         const std::string& leaf = key.Scalar();
         const std::string name = join_key(prefix, leaf);
         const std::string shown = join_key(base, name);
         if (const auto [first, fresh] = seen.emplace(leaf, key_line); !fresh) {
-            fail(ctx, key_line, shown, "duplicate key, first set on line " + std::to_string(first->second));
+            fail(ctx, key_line, shown,
+                 "duplicate key, first set on line " + std::to_string(first->second));
         }
         if (leaf.find('.') != std::string::npos) {
-            fail(ctx, key_line, shown, "unknown key (nest sections as mappings rather than dotted names)");
+            fail(ctx, key_line, shown,
+                 "unknown key (nest sections as mappings rather than dotted names)");
         }
         const key_row<Target>* row = find_row(rows, name);
         if (row == nullptr) {
@@ -164,8 +167,7 @@ void walk(load_context& ctx, const YAML::Node& map, table<Target> rows, std::str
 
 }  // namespace
 
-void read_settings(load_context& ctx, const YAML::Node& root, settings& out)
-{
+void read_settings(load_context& ctx, const YAML::Node& root, settings& out) {
     walk(ctx, root, settings_keys(), "", "", out);
 }
 

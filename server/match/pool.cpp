@@ -73,8 +73,10 @@ void pool::leave(member* m, std::uint64_t ticket) {
 void pool::detach(member* m) {
     if (m->state == member_state::waiting) stop_waiting(m);
     if (m->state == member_state::paired) end_pairing(m);
-    if (m->registry_prev) m->registry_prev->registry_next = m->registry_next;
-    else registry_ = m->registry_next;
+    if (m->registry_prev)
+        m->registry_prev->registry_next = m->registry_next;
+    else
+        registry_ = m->registry_next;
     if (m->registry_next) m->registry_next->registry_prev = m->registry_prev;
     delete m;  // its cooldown memory and interests go with it
 }
@@ -140,8 +142,10 @@ void pool::list(member* m) {
     mode_index& idx = index(m->mode);
     for (std::uint32_t k = 0; k < m->interests.size(); ++k) {
         waiter_set* set = m->interest_sets[k];
-        if (!set) set = &idx.by_interest[m->interests[k]];
-        else if (set->empty()) --idx.empty_sets;
+        if (!set)
+            set = &idx.by_interest[m->interests[k]];
+        else if (set->empty())
+            --idx.empty_sets;
         set->insert(m, k);
         m->interest_sets[k] = set;
     }

@@ -76,20 +76,20 @@ private:
     }
 
     // Queue membership (pool.cpp).
-    void enqueue(member* m);      ///< idle → waiting, with a new join time
-    void admit(member* m);        ///< matches a waiter at once, or lists it
+    void enqueue(member* m);       ///< idle → waiting, with a new join time
+    void admit(member* m);         ///< matches a waiter at once, or lists it
     void stop_waiting(member* m);  ///< waiting → idle
-    void end_pairing(member* m);  ///< both idle, cooldown recorded, partner told
-    void list(member* m);         ///< into its candidate sets
-    void unlist(member* m);       ///< out of its candidate sets
-    void open_window(member* m);  ///< into `open`: its window is over
-    void announce();              ///< options.wake_at, when needed
-    void publish_stats();         ///< relaxed stores into matcher_stats
+    void end_pairing(member* m);   ///< both idle, cooldown recorded, partner told
+    void list(member* m);          ///< into its candidate sets
+    void unlist(member* m);        ///< out of its candidate sets
+    void open_window(member* m);   ///< into `open`: its window is over
+    void announce();               ///< options.wake_at, when needed
+    void publish_stats();          ///< relaxed stores into matcher_stats
 
     // Choice (pool_match.cpp).
-    bool try_match(member* m);          ///< pairs m with a random eligible waiter
-    void pair(member* a, member* b);    ///< and tells both
-    void evaluate(member* m);           ///< a deadline of m's has passed
+    bool try_match(member* m);        ///< pairs m with a random eligible waiter
+    void pair(member* a, member* b);  ///< and tells both
+    void evaluate(member* m);         ///< a deadline of m's has passed
     /// Until when a and b may not meet again, if they may not now.
     std::optional<clock::time_point> excluded_until(const member& a, const member& b);
 

@@ -11,8 +11,10 @@ void recent_partners::remember(std::uint64_t partner, clock::time_point until,
     if (capacity == 0) return;
     if (ring_.size() < capacity) {
         ring_.push_back({partner, until});
-        if (ring_.size() * 2 > slots_.size()) rebuild(std::max<std::size_t>(16, slots_.size() * 2));
-        else index(static_cast<std::uint32_t>(ring_.size() - 1));
+        if (ring_.size() * 2 > slots_.size())
+            rebuild(std::max<std::size_t>(16, slots_.size() * 2));
+        else
+            index(static_cast<std::uint32_t>(ring_.size() - 1));
         return;
     }
     const auto position = static_cast<std::uint32_t>(oldest_);

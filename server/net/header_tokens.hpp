@@ -27,8 +27,10 @@ inline bool lists_token(std::string_view list, std::string_view token, token_cas
     while (!list.empty()) {
         const auto comma = list.find(',');
         auto element = list.substr(0, comma);
-        while (!element.empty() && (element.front() == ' ' || element.front() == '\t')) element.remove_prefix(1);
-        while (!element.empty() && (element.back() == ' ' || element.back() == '\t')) element.remove_suffix(1);
+        while (!element.empty() && (element.front() == ' ' || element.front() == '\t'))
+            element.remove_prefix(1);
+        while (!element.empty() && (element.back() == ' ' || element.back() == '\t'))
+            element.remove_suffix(1);
         if (same(element, token)) return true;
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);

@@ -67,10 +67,9 @@ private:
     void do_read() {
         parser_.emplace();
         parser_->header_limit(max_request_header_bytes);
-        http::async_read(stream_, buffer_, *parser_,
-                         [self = this->shared_from_this()](error_code ec, std::size_t) {
-                             self->on_read(ec);
-                         });
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(error_code ec) {
@@ -92,7 +91,8 @@ private:
             respond(http::status::not_found, "not found\n");
             return;
         }
-        if (!header_lists_token(request, http::field::upgrade, "websocket", token_case::insensitive)) {
+        if (!header_lists_token(request, http::field::upgrade, "websocket",
+                                token_case::insensitive)) {
             respond(http::status::upgrade_required, "this endpoint only speaks WebSocket\n");
             return;
         }
@@ -113,7 +113,7 @@ private:
         // From here on the WebSocket connection keeps its own deadlines.
         beast::get_lowest_layer(stream_).expires_never();
         start_websocket_connection(std::move(stream_), std::move(request), ctx_, worker_,
-                                std::move(slot_));
+                                   std::move(slot_));
     }
 
     bool origin_allowed(const upgrade_request& request) const {

@@ -22,7 +22,7 @@ namespace onymous::net {
 
 /// Counters for /metrics, updated with relaxed atomics.
 struct counters {
-    std::atomic<std::uint64_t> open_connections{0};  ///< accepted, not yet closed
+    std::atomic<std::uint64_t> open_connections{0};       ///< accepted, not yet closed
     std::atomic<std::uint64_t> websocket_connections{0};  ///< upgraded, not yet closed
     std::atomic<std::uint64_t> accepted_total{0};
     std::atomic<std::uint64_t> refused_at_accept_total{0};  ///< far over the cap: closed unanswered
@@ -62,7 +62,8 @@ public:
     explicit connection_slot(std::atomic<std::uint64_t>& open) : open_(&open) {
         open_->fetch_add(1, std::memory_order_relaxed);
     }
-    connection_slot(connection_slot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
+    connection_slot(connection_slot&& other) noexcept
+        : open_(std::exchange(other.open_, nullptr)) {}
     connection_slot& operator=(connection_slot&&) = delete;
     ~connection_slot() {
         if (open_) open_->fetch_sub(1, std::memory_order_relaxed);

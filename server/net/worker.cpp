@@ -51,9 +51,7 @@ void worker::run() {
     }
 }
 
-bool worker::running_in_this_thread() const {
-    return io_.get_executor().running_in_this_thread();
-}
+bool worker::running_in_this_thread() const { return io_.get_executor().running_in_this_thread(); }
 
 void worker::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 

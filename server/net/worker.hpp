@@ -52,10 +52,14 @@ public:
     std::unique_ptr<session::timer> make_timer() override;
 
     // Connections on this worker; only on this worker's thread.
-    void add(closable* c, std::weak_ptr<closable> w) { connections_.insert_or_assign(c, std::move(w)); }
+    void add(closable* c, std::weak_ptr<closable> w) {
+        connections_.insert_or_assign(c, std::move(w));
+    }
     void remove(closable* c) { connections_.erase(c); }
     /// Exceptions that escaped a handler and were caught by run().
-    std::uint64_t loop_exceptions() const { return loop_exceptions_.load(std::memory_order_relaxed); }
+    std::uint64_t loop_exceptions() const {
+        return loop_exceptions_.load(std::memory_order_relaxed);
+    }
     /// Aborts every connection (TLS/HTTP handshakes and WebSockets alike).
     void abort_connections();
     /// Aborts the connections still in their opening handshake (draining).

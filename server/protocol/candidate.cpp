@@ -11,14 +11,12 @@ namespace {
 
 constexpr std::string_view ref = "candidate";
 
-parse_result refuse_candidate(std::string message)
-{
+parse_result refuse_candidate(std::string message) {
     return refuse(error_code::invalid_candidate, std::move(message), ref);
 }
 
 // Reads an optional integer 0..255; false when present, non-null and not one.
-bool read_mline_index(const json& object, std::optional<int>& out)
-{
+bool read_mline_index(const json& object, std::optional<int>& out) {
     const auto it = object.find("sdpMLineIndex");
     if (it == object.end() || it->is_null()) return true;
     // nlohmann keeps non-negative integers as unsigned and those written with
@@ -34,28 +32,22 @@ bool read_mline_index(const json& object, std::optional<int>& out)
     return true;
 }
 
-bool is_alnum(char c)
-{
+bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 // RFC 4566's token characters: what an SDP a=mid value is made of.
-bool is_token_char(char c)
-{
+bool is_token_char(char c) {
     return is_alnum(c) || std::string_view("!#$%&'*+-.^_`{|}~").find(c) != std::string_view::npos;
 }
 
 // RFC 8839's ice-char: what an ICE username fragment is made of.
-bool is_ice_char(char c)
-{
-    return is_alnum(c) || c == '+' || c == '/';
-}
+bool is_ice_char(char c) { return is_alnum(c) || c == '+' || c == '/'; }
 
 // Reads an optional string of 1..max_bytes characters that each pass
 // `allowed`; false when present, non-null and not such a string.
 bool read_grammar_string(const json& object, const char* key, std::size_t max_bytes,
-                         bool (*allowed)(char), std::optional<std::string>& out)
-{
+                         bool (*allowed)(char), std::optional<std::string>& out) {
     const auto it = object.find(key);
     if (it == object.end() || it->is_null()) return true;
     const std::string* value = it->get_ptr<const std::string*>();
@@ -69,8 +61,7 @@ bool read_grammar_string(const json& object, const char* key, std::size_t max_by
 
 }  // namespace
 
-parse_result parse_candidate(const json& message)
-{
+parse_result parse_candidate(const json& message) {
     const auto field = message.find("candidate");
     if (field == message.end() || !(field->is_null() || field->is_object())) {
         return refuse(error_code::invalid_message, "candidate must be an object or null", ref);

@@ -7,13 +7,9 @@ namespace onymous::protocol {
 namespace {
 
 // The ASCII white space of the contract: space, \t, \n, \v, \f, \r.
-bool is_ascii_space(char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
+bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-std::string_view trim(std::string_view text)
-{
+std::string_view trim(std::string_view text) {
     while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
     while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
     return text;
@@ -21,8 +17,7 @@ std::string_view trim(std::string_view text)
 
 }  // namespace
 
-interest_problem normalise_interest_checked(std::string_view raw, std::string& out)
-{
+interest_problem normalise_interest_checked(std::string_view raw, std::string& out) {
     const std::string_view trimmed = trim(raw);
     if (trimmed.empty()) return interest_problem::empty;
     if (trimmed.size() > max_interest_bytes) return interest_problem::too_long;
@@ -45,8 +40,7 @@ interest_problem normalise_interest_checked(std::string_view raw, std::string& o
     return interest_problem::none;
 }
 
-bool normalise_interest(std::string_view raw, std::string& out)
-{
+bool normalise_interest(std::string_view raw, std::string& out) {
     return normalise_interest_checked(raw, out) == interest_problem::none;
 }
 

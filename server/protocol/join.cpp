@@ -8,23 +8,21 @@ namespace {
 
 constexpr std::string_view ref = "join";
 
-std::string_view describe(interest_problem problem)
-{
+std::string_view describe(interest_problem problem) {
     switch (problem) {
-    case interest_problem::none: break;
-    case interest_problem::empty: return "] is empty after trimming";
-    case interest_problem::too_long: return "] is longer than 32 bytes";
-    case interest_problem::invalid_utf8: return "] is not valid UTF-8";
-    case interest_problem::control_character: return "] contains a control character";
-    case interest_problem::zero_width: return "] contains a zero-width character";
-    case interest_problem::bidi_control: return "] contains a bidi control character";
+        case interest_problem::none: break;
+        case interest_problem::empty: return "] is empty after trimming";
+        case interest_problem::too_long: return "] is longer than 32 bytes";
+        case interest_problem::invalid_utf8: return "] is not valid UTF-8";
+        case interest_problem::control_character: return "] contains a control character";
+        case interest_problem::zero_width: return "] contains a zero-width character";
+        case interest_problem::bidi_control: return "] contains a bidi control character";
     }
     return "] is invalid";
 }
 
 // The index is ours, not the client's data, so it may appear in the text.
-parse_result refuse_interest(std::size_t index, std::string_view what)
-{
+parse_result refuse_interest(std::size_t index, std::string_view what) {
     std::string text = "interests[";
     text += std::to_string(index);
     text += what;
@@ -33,8 +31,7 @@ parse_result refuse_interest(std::size_t index, std::string_view what)
 
 }  // namespace
 
-parse_result parse_join(const json& message, const parse_limits& limits)
-{
+parse_result parse_join(const json& message, const parse_limits& limits) {
     join_message join;
 
     if (const auto mode = message.find("mode"); mode != message.end()) {

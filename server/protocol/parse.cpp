@@ -14,8 +14,7 @@ using detail::refuse;
 // depth with one linear pass before building any DOM. Brackets inside
 // strings do not count; on malformed text the count may be off, which only
 // changes which bad_json text the client gets.
-bool nests_deeper_than(std::string_view text, std::size_t limit)
-{
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
     std::size_t depth = 0;
     bool in_string = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -41,8 +40,7 @@ bool nests_deeper_than(std::string_view text, std::size_t limit)
 
 // An unknown type is echoed in `ref` only when it cannot carry much: short
 // printable ASCII. Anything else might be user data.
-std::string_view echoable(std::string_view type)
-{
+std::string_view echoable(std::string_view type) {
     if (type.size() > max_echoed_type_bytes) return {};
     for (const char c : type) {
         if (c < 0x20 || c > 0x7E) return {};
@@ -50,8 +48,7 @@ std::string_view echoable(std::string_view type)
     return type;
 }
 
-parse_result parse_sdp(json& message, sdp_kind kind, const parse_limits& limits)
-{
+parse_result parse_sdp(json& message, sdp_kind kind, const parse_limits& limits) {
     const std::string_view ref = to_string(kind);
     const auto field = message.find("sdp");
     if (field == message.end() || !field->is_string()) {
@@ -63,8 +60,7 @@ parse_result parse_sdp(json& message, sdp_kind kind, const parse_limits& limits)
     return client_message{sdp_message{kind, std::move(sdp)}};
 }
 
-parse_result parse_resume(json& message)
-{
+parse_result parse_resume(json& message) {
     constexpr std::string_view ref = "resume";
     resume_message resume;
     const auto token = message.find("token");
@@ -88,8 +84,7 @@ parse_result parse_resume(json& message)
 
 }  // namespace
 
-parse_result parse(std::string_view text, const parse_limits& limits)
-{
+parse_result parse(std::string_view text, const parse_limits& limits) {
     if (nests_deeper_than(text, max_json_depth)) {
         return refuse(error_code::bad_json, "JSON nests deeper than 32 levels", {});
     }

@@ -14,8 +14,7 @@ namespace onymous::protocol::detail {
 using json = nlohmann::json;
 
 /// A parse_result that refuses the message.
-inline parse_result refuse(error_code code, std::string message, std::string_view ref)
-{
+inline parse_result refuse(error_code code, std::string message, std::string_view ref) {
     return parse_error{code, std::move(message), std::string(ref)};
 }
 

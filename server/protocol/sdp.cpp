@@ -10,8 +10,7 @@ enum class line_end { more, ended, bad };
 
 // Consumes one line's value from pos up to and including its line ending.
 // Sets `reason` when the value or its ending breaks the grammar.
-line_end consume_value(std::string_view sdp, std::size_t& pos, std::string& reason)
-{
+line_end consume_value(std::string_view sdp, std::size_t& pos, std::string& reason) {
     while (pos < sdp.size()) {
         const auto byte = static_cast<unsigned char>(sdp[pos]);
         if (byte == '\n') {
@@ -50,8 +49,7 @@ line_end consume_value(std::string_view sdp, std::size_t& pos, std::string& reas
 
 }  // namespace
 
-std::string check_sdp_grammar(std::string_view sdp, std::size_t max_bytes)
-{
+std::string check_sdp_grammar(std::string_view sdp, std::size_t max_bytes) {
     if (sdp.size() > max_bytes) return "sdp is longer than maxSdpBytes";
     if (!sdp.starts_with("v=0")) return "sdp must start with v=0";
 
@@ -68,8 +66,7 @@ std::string check_sdp_grammar(std::string_view sdp, std::size_t max_bytes)
     return reason;
 }
 
-std::string check_sdp_mode(std::string_view sdp, chat_mode mode)
-{
+std::string check_sdp_mode(std::string_view sdp, chat_mode mode) {
     if (mode != chat_mode::text) return {};
     // The grammar guarantees every CR is followed by LF, so lines start at 0
     // and after each LF.

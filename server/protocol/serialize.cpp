@@ -4,15 +4,13 @@ namespace onymous::protocol {
 
 namespace {
 
-json typed(std::string_view type)
-{
+json typed(std::string_view type) {
     json message = json::object();
     message["type"] = type;
     return message;
 }
 
-json ice_servers_json(const std::vector<ice_server>& servers)
-{
+json ice_servers_json(const std::vector<ice_server>& servers) {
     json list = json::array();
     for (const ice_server& server : servers) {
         json entry = json::object();
@@ -27,8 +25,7 @@ json ice_servers_json(const std::vector<ice_server>& servers)
 }  // namespace
 
 json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
-                bool relay_only, const hello_limits& limits)
-{
+                bool relay_only, const hello_limits& limits) {
     json message = typed("hello");
     message["version"] = version;
     message["resume"] = resume_token;
@@ -45,8 +42,7 @@ json make_hello(const std::string& resume_token, const std::vector<ice_server>& 
 
 json make_waiting() { return typed("waiting"); }
 
-json make_matched(role r, const std::vector<std::string>& common_interests)
-{
+json make_matched(role r, const std::vector<std::string>& common_interests) {
     json message = typed("matched");
     message["role"] = to_string(r);
     message["interests"] = common_interests;
@@ -54,22 +50,19 @@ json make_matched(role r, const std::vector<std::string>& common_interests)
 }
 
 json make_matched(role r, const std::vector<std::string>& common_interests,
-                  const std::vector<ice_server>& fresh_ice_servers)
-{
+                  const std::vector<ice_server>& fresh_ice_servers) {
     json message = make_matched(r, common_interests);
     if (!fresh_ice_servers.empty()) message["iceServers"] = ice_servers_json(fresh_ice_servers);
     return message;
 }
 
-json make_sdp(const sdp_message& message)
-{
+json make_sdp(const sdp_message& message) {
     json out = typed(to_string(message.kind));
     out["sdp"] = message.sdp;
     return out;
 }
 
-json make_candidate(const candidate_message& message)
-{
+json make_candidate(const candidate_message& message) {
     json out = typed("candidate");
     if (!message.candidate) {
         out["candidate"] = nullptr;
@@ -91,8 +84,7 @@ json make_left() { return typed("left"); }
 json make_draining() { return typed("draining"); }
 json make_pong() { return typed("pong"); }
 
-json make_error(error_code code, std::string_view message, std::string_view ref)
-{
+json make_error(error_code code, std::string_view message, std::string_view ref) {
     json out = typed("error");
     out["code"] = to_string(code);
     out["message"] = message;
@@ -100,8 +92,7 @@ json make_error(error_code code, std::string_view message, std::string_view ref)
     return out;
 }
 
-json make_resumed(session_state state, std::optional<role> r, const std::string& new_token)
-{
+json make_resumed(session_state state, std::optional<role> r, const std::string& new_token) {
     json out = typed("resumed");
     out["state"] = to_string(state);
     if (r) out["role"] = to_string(*r);
@@ -109,14 +100,12 @@ json make_resumed(session_state state, std::optional<role> r, const std::string&
     return out;
 }
 
-std::string finish(json message, std::uint64_t seq)
-{
+std::string finish(json message, std::uint64_t seq) {
     message["seq"] = seq;
     return finish(message);
 }
 
-std::string finish(const json& message)
-{
+std::string finish(const json& message) {
     // Everything here was validated as UTF-8 already; `replace` only makes
     // sure dump() can never throw on the data path.
     return message.dump(-1, ' ', false, json::error_handler_t::replace);

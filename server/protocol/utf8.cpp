@@ -4,15 +4,11 @@ namespace onymous::protocol::utf8 {
 
 namespace {
 
-bool is_continuation(unsigned char byte)
-{
-    return (byte & 0xC0) == 0x80;
-}
+bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
 
 }  // namespace
 
-bool decode(std::string_view text, std::size_t& pos, char32_t& cp)
-{
+bool decode(std::string_view text, std::size_t& pos, char32_t& cp) {
     const auto lead = static_cast<unsigned char>(text[pos]);
     if (lead < 0x80) {
         cp = lead;
@@ -53,8 +49,7 @@ bool decode(std::string_view text, std::size_t& pos, char32_t& cp)
     return true;
 }
 
-bool is_clean_text(std::string_view text)
-{
+bool is_clean_text(std::string_view text) {
     std::size_t pos = 0;
     char32_t cp = 0;
     while (pos < text.size()) {

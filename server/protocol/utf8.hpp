@@ -13,20 +13,15 @@ namespace onymous::protocol::utf8 {
 bool decode(std::string_view text, std::size_t& pos, char32_t& cp);
 
 /// C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F).
-constexpr bool is_control(char32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
+constexpr bool is_control(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 /// U+200B-U+200D, U+2060, U+FEFF, U+180E.
-constexpr bool is_zero_width(char32_t cp)
-{
+constexpr bool is_zero_width(char32_t cp) {
     return (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF || cp == 0x180E;
 }
 
 /// U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069.
-constexpr bool is_bidi_control(char32_t cp)
-{
+constexpr bool is_bidi_control(char32_t cp) {
     return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
            (cp >= 0x2066 && cp <= 0x2069);
 }

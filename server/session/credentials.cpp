@@ -42,8 +42,8 @@ std::string base64url(const unsigned char* data, std::size_t size) {
 
 std::string base64(const unsigned char* data, std::size_t size) {
     std::string out(4 * ((size + 2) / 3), '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                        static_cast<int>(size));
+    const int written =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
     out.resize(static_cast<std::size_t>(written));
     return out;
 }
@@ -92,8 +92,8 @@ std::vector<protocol::ice_server> ice_servers_for_connection(
     if (!ice.turn.urls.empty() && !ice.turn.secrets.empty()) {
         // Mint with the first secret; a second one only lets coturn keep
         // accepting credentials minted before a rotation.
-        servers.push_back(mint_turn_credentials(ice.turn.urls, ice.turn.secrets.front(),
-                                                now + ice.turn.ttl));
+        servers.push_back(
+            mint_turn_credentials(ice.turn.urls, ice.turn.secrets.front(), now + ice.turn.ttl));
     }
     return servers;
 }

@@ -27,7 +27,8 @@ void signaling_session::on_home(Fn&& fn) {
         guarded(fn);
         return;
     }
-    home_.post([self = shared_from_this(), fn = std::forward<Fn>(fn)]() mutable { self->guarded(fn); });
+    home_.post(
+        [self = shared_from_this(), fn = std::forward<Fn>(fn)]() mutable { self->guarded(fn); });
 }
 
 }  // namespace onymous::session

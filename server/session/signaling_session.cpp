@@ -51,8 +51,8 @@ void signaling_session::start(std::shared_ptr<transport> t,
         ctx_.counters.live.fetch_add(1, std::memory_order_relaxed);
         token_ = new_resume_token();
         ctx_.tokens.insert(token_, weak_from_this());
-        send_unsequenced(protocol::finish(protocol::make_hello(
-            token_, ice, ctx_.settings.relay_only, ctx_.settings.hello)));
+        send_unsequenced(protocol::finish(
+            protocol::make_hello(token_, ice, ctx_.settings.relay_only, ctx_.settings.hello)));
         if (ctx_.draining.load(std::memory_order_acquire)) drain();
     });
 }

@@ -37,8 +37,8 @@ std::unique_ptr<ssl::context> make_server_context(const config::tls_settings& tl
 
     const int min_version = tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
     SSL_CTX_set_min_proto_version(native, min_version);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                    SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1)
         throw std::runtime_error("tls: cannot set the cipher list: " + openssl_reason());
     // Idle connections are most of a signaling server's connections:

@@ -11,8 +11,7 @@ using namespace onymous::test;
 namespace {
 
 /// A ping message padded with an ignored field to exactly `size` bytes.
-std::string padded_ping(std::size_t size)
-{
+std::string padded_ping(std::size_t size) {
     const std::string head = R"({"type":"ping","pad":")";
     const std::string tail = R"("})";
     return head + std::string(size - head.size() - tail.size(), 'p') + tail;
@@ -20,8 +19,8 @@ std::string padded_ping(std::size_t size)
 
 }  // namespace
 
-TEST_CASE("a binary frame closes with 1003 and the partner gets partner_left", "[close_codes_test][e2e]")
-{
+TEST_CASE("a binary frame closes with 1003 and the partner gets partner_left",
+          "[close_codes_test][e2e]") {
     daemon_process daemon;
     for (const bool tls : {true, false}) {
         connect_options options;
@@ -37,8 +36,7 @@ TEST_CASE("a binary frame closes with 1003 and the partner gets partner_left", "
     finish(daemon);
 }
 
-TEST_CASE("a text frame that is not UTF-8 closes with 1007", "[close_codes_test][e2e]")
-{
+TEST_CASE("a text frame that is not UTF-8 closes with 1007", "[close_codes_test][e2e]") {
     daemon_process daemon;
     for (const bool tls : {true, false}) {
         connect_options options;
@@ -53,15 +51,16 @@ TEST_CASE("a text frame that is not UTF-8 closes with 1007", "[close_codes_test]
     finish(daemon);
 }
 
-TEST_CASE("a message over max_message_bytes closes with 1009, reassembled or not", "[close_codes_test][e2e]")
-{
+TEST_CASE("a message over max_message_bytes closes with 1009, reassembled or not",
+          "[close_codes_test][e2e]") {
     daemon_process daemon({{"limits.max_message_bytes", 4096}});
     auto client = open_client(daemon);
     // Exactly the limit passes, whole or in fragments.
     client.send_text(padded_ping(4096));
     expect_message(client, {{"type", "pong"}});
     const auto fragmented = padded_ping(3000);
-    client.send_fragmented({fragmented.substr(0, 1000), fragmented.substr(1000, 1000), fragmented.substr(2000)});
+    client.send_fragmented(
+        {fragmented.substr(0, 1000), fragmented.substr(1000, 1000), fragmented.substr(2000)});
     expect_message(client, {{"type", "pong"}});
     // One byte over, in one frame.
     client.send_text(padded_ping(4097));
@@ -75,15 +74,16 @@ TEST_CASE("a message over max_message_bytes closes with 1009, reassembled or not
     finish(daemon);
 }
 
-TEST_CASE("a close frame from one side sends partner_left to the other at once", "[close_codes_test][e2e]")
-{
+TEST_CASE("a close frame from one side sends partner_left to the other at once",
+          "[close_codes_test][e2e]") {
     // A long resume grace: only a close frame may end the session at once.
     daemon_process daemon({{"limits.resume_grace", "30s"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);
     pair(a, b);
     const auto state = a.close(1000);
-    INFO("close: frame " << state.close_frame << " code " << state.code << " error " << state.error);
+    INFO("close: frame " << state.close_frame << " code " << state.code << " error "
+                         << state.error);
     REQUIRE(state.closed);
     REQUIRE(state.close_frame);  // the server answered the close handshake
     expect_message(b, {{"type", "partner_left"}}, 3s);
@@ -92,8 +92,7 @@ TEST_CASE("a close frame from one side sends partner_left to the other at once",
     finish(daemon);
 }
 
-TEST_CASE("an abrupt TCP drop sends partner_left to the partner", "[close_codes_test][e2e]")
-{
+TEST_CASE("an abrupt TCP drop sends partner_left to the partner", "[close_codes_test][e2e]") {
     // Until resume lands a drop ends the session at once; with a short grace
     // configured, this test stays true after it lands too.
     daemon_process daemon({{"limits.resume_grace", "1s"}});
@@ -110,10 +109,11 @@ TEST_CASE("an abrupt TCP drop sends partner_left to the partner", "[close_codes_
     finish(daemon);
 }
 
-TEST_CASE("a client that stops answering pings is closed with 1001 after idle_timeout", "[close_codes_test][e2e]")
-{
+TEST_CASE("a client that stops answering pings is closed with 1001 after idle_timeout",
+          "[close_codes_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
-    daemon_process daemon({{"limits.ping_interval", "100ms"}, {"limits.idle_timeout", "400ms"},
+    daemon_process daemon({{"limits.ping_interval", "100ms"},
+                           {"limits.idle_timeout", "400ms"},
                            {"limits.resume_grace", "1s"}});
     auto idle = open_client(daemon);
     auto partner = open_client(daemon);
@@ -144,8 +144,7 @@ TEST_CASE("a client that stops answering pings is closed with 1001 after idle_ti
     finish(daemon);
 }
 
-TEST_CASE("SIGTERM closes connected clients with 1001 and exits 0", "[close_codes_test][e2e]")
-{
+TEST_CASE("SIGTERM closes connected clients with 1001 and exits 0", "[close_codes_test][e2e]") {
     daemon_process daemon;
     auto idle = open_client(daemon);
     auto waiting = open_client(daemon);
@@ -157,6 +156,7 @@ TEST_CASE("SIGTERM closes connected clients with 1001 and exits 0", "[close_code
         // A draining notice may come first (a later issue's feature).
         expect_closed(*client, 1001);
         for (const auto& message : client->history())
-            REQUIRE((message["type"] == "hello" || message["type"] == "waiting" || message["type"] == "draining"));
+            REQUIRE((message["type"] == "hello" || message["type"] == "waiting" ||
+                     message["type"] == "draining"));
     }
 }

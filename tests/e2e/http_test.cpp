@@ -13,20 +13,19 @@ using namespace onymous::test;
 namespace {
 
 /// A Prometheus text-format sample: `name{labels} value [timestamp]`.
-bool is_prometheus_sample(const std::string& line)
-{
+bool is_prometheus_sample(const std::string& line) {
     const auto name_end = line.find_first_of("{ ");
-    if (name_end == 0 || name_end == std::string::npos)
-        return false;
-    const auto name_ok = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':'; };
+    if (name_end == 0 || name_end == std::string::npos) return false;
+    const auto name_ok = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+    };
     if (!std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(name_end), name_ok) ||
         std::isdigit(static_cast<unsigned char>(line[0])))
         return false;
     auto rest = line.substr(name_end);
     if (rest[0] == '{') {
         const auto close = rest.find("} ");
-        if (close == std::string::npos)
-            return false;
+        if (close == std::string::npos) return false;
         rest = rest.substr(close + 1);
     }
     std::istringstream fields(rest);
@@ -34,8 +33,7 @@ bool is_prometheus_sample(const std::string& line)
     std::string timestamp;
     std::string extra;
     fields >> value >> timestamp >> extra;
-    if (value.empty() || !extra.empty())
-        return false;
+    if (value.empty() || !extra.empty()) return false;
     if (value != "NaN" && value != "+Inf" && value != "-Inf") {
         std::size_t used = 0;
         try {
@@ -43,27 +41,29 @@ bool is_prometheus_sample(const std::string& line)
         } catch (const std::exception&) {
             return false;
         }
-        if (used != value.size())
-            return false;
+        if (used != value.size()) return false;
     }
-    return timestamp.empty() || std::all_of(timestamp.begin(), timestamp.end(),
-                                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    return timestamp.empty() || std::all_of(timestamp.begin(), timestamp.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c)) != 0;
+           });
 }
 
 }  // namespace
 
-TEST_CASE("GET /ws upgrades on both listeners and selects onymous.v1 when offered", "[http_test][e2e]")
-{
+TEST_CASE("GET /ws upgrades on both listeners and selects onymous.v1 when offered",
+          "[http_test][e2e]") {
     daemon_process daemon;
     for (const bool tls : {true, false}) {
         INFO((tls ? "TLS" : "plain") << " listener");
         const auto port = tls ? daemon.tls_port() : daemon.plain_port();
         // Among other offers, onymous.v1 is selected.
-        auto both = http_exchange(port, tls, upgrade_request("/ws", {"Sec-WebSocket-Protocol: chat, onymous.v1"}));
+        auto both = http_exchange(
+            port, tls, upgrade_request("/ws", {"Sec-WebSocket-Protocol: chat, onymous.v1"}));
         REQUIRE(both.status == 101);
         REQUIRE(both.header("sec-websocket-protocol") == "onymous.v1");
         // Other offers are ignored: no subprotocol is selected.
-        auto other = http_exchange(port, tls, upgrade_request("/ws", {"Sec-WebSocket-Protocol: chat"}));
+        auto other =
+            http_exchange(port, tls, upgrade_request("/ws", {"Sec-WebSocket-Protocol: chat"}));
         REQUIRE(other.status == 101);
         REQUIRE_FALSE(other.has_header("sec-websocket-protocol"));
         // Not offering one is fine too.
@@ -77,8 +77,7 @@ TEST_CASE("GET /ws upgrades on both listeners and selects onymous.v1 when offere
     finish(daemon);
 }
 
-TEST_CASE("other paths get 404 and malformed requests 400", "[http_test][e2e]")
-{
+TEST_CASE("other paths get 404 and malformed requests 400", "[http_test][e2e]") {
     daemon_process daemon;
     for (const bool tls : {true, false}) {
         INFO((tls ? "TLS" : "plain") << " listener");
@@ -95,24 +94,29 @@ TEST_CASE("other paths get 404 and malformed requests 400", "[http_test][e2e]")
         REQUIRE_FALSE(client.connect(port, options));
         REQUIRE(client.upgrade_response().status == 404);
 
-        REQUIRE(http_exchange(port, tls, "GET /ws HTTP/1.1\r\nHost localhost\r\n\r\n").status == 400);
-        REQUIRE(http_exchange(port, tls, "GET /ws HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n").status ==
+        REQUIRE(http_exchange(port, tls, "GET /ws HTTP/1.1\r\nHost localhost\r\n\r\n").status ==
                 400);
+        REQUIRE(http_exchange(port, tls,
+                              "GET /ws HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n")
+                    .status == 400);
         REQUIRE(http_exchange(port, tls, "GET\r\n\r\n").status == 400);
     }
     finish(daemon);
 }
 
-TEST_CASE("an Origin not in allowed_origins gets 403 before the upgrade", "[http_test][e2e]")
-{
-    daemon_process daemon({{"allowed_origins", json::array({"https://chat.onymous.example", "http://localhost:3000"})}});
+TEST_CASE("an Origin not in allowed_origins gets 403 before the upgrade", "[http_test][e2e]") {
+    daemon_process daemon({{"allowed_origins", json::array({"https://chat.onymous.example",
+                                                            "http://localhost:3000"})}});
     for (const bool tls : {true, false}) {
         INFO((tls ? "TLS" : "plain") << " listener");
         const auto port = tls ? daemon.tls_port() : daemon.plain_port();
-        for (const std::string origin : {"https://evil.example", "https://chat.onymous.example.evil.example",
-                                         "http://chat.onymous.example", "https://chat.onymous.example:8443"}) {
+        for (const std::string origin :
+             {"https://evil.example", "https://chat.onymous.example.evil.example",
+              "http://chat.onymous.example", "https://chat.onymous.example:8443"}) {
             INFO("Origin: " << origin);
-            REQUIRE(http_exchange(port, tls, upgrade_request("/ws", {"Origin: " + origin})).status == 403);
+            REQUIRE(
+                http_exchange(port, tls, upgrade_request("/ws", {"Origin: " + origin})).status ==
+                403);
         }
         ws_client refused;
         connect_options options;
@@ -129,8 +133,7 @@ TEST_CASE("an Origin not in allowed_origins gets 403 before the upgrade", "[http
     finish(daemon);
 }
 
-TEST_CASE("at max_connections the upgrade gets 503 with Retry-After", "[http_test][e2e]")
-{
+TEST_CASE("at max_connections the upgrade gets 503 with Retry-After", "[http_test][e2e]") {
     daemon_process daemon({{"limits.max_connections", 2}});
     auto first = open_client(daemon);
     connect_options plain;
@@ -144,8 +147,9 @@ TEST_CASE("at max_connections the upgrade gets 503 with Retry-After", "[http_tes
         INFO("Retry-After: " << refused.header("retry-after"));
         const auto retry_after = refused.header("retry-after");
         REQUIRE_FALSE(retry_after.empty());
-        REQUIRE(std::all_of(retry_after.begin(), retry_after.end(),
-                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }));
+        REQUIRE(std::all_of(retry_after.begin(), retry_after.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        }));
         ws_client client;
         connect_options options;
         options.tls = tls;
@@ -163,16 +167,15 @@ TEST_CASE("at max_connections the upgrade gets 503 with Retry-After", "[http_tes
         // The server notices the close on its own schedule: retry (each
         // attempt is a real connection, refused until it has).
         connected = third.connect(daemon.tls_port());
-        if (!connected)
-            REQUIRE(third.upgrade_response().status == 503);
+        if (!connected) REQUIRE(third.upgrade_response().status == 503);
     }
     REQUIRE(connected);
     REQUIRE(next_message(third)["type"] == "hello");
     finish(daemon);
 }
 
-TEST_CASE("a connection that does not complete its handshake is closed after handshake_timeout", "[http_test][e2e]")
-{
+TEST_CASE("a connection that does not complete its handshake is closed after handshake_timeout",
+          "[http_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
     daemon_process daemon({{"limits.handshake_timeout", "500ms"}});
     // Silent TCP on the TLS listener (no ClientHello), TLS done but no HTTP,
@@ -182,8 +185,7 @@ TEST_CASE("a connection that does not complete its handshake is closed after han
     silent_connection plain(daemon.plain_port(), false);
     for (auto* connection : {&no_tls, &no_http, &plain})
         REQUIRE_FALSE(connection->wait_closed(100ms));
-    for (auto* connection : {&no_tls, &no_http, &plain})
-        REQUIRE(connection->wait_closed(5s));
+    for (auto* connection : {&no_tls, &no_http, &plain}) REQUIRE(connection->wait_closed(5s));
     // A client that completes in time is not affected.
     auto client = open_client(daemon);
     REQUIRE(client.expect_silence(800ms));
@@ -191,8 +193,7 @@ TEST_CASE("a connection that does not complete its handshake is closed after han
     finish(daemon);
 }
 
-TEST_CASE("the admin listener answers /healthz, /readyz and /metrics", "[http_test][e2e]")
-{
+TEST_CASE("the admin listener answers /healthz, /readyz and /metrics", "[http_test][e2e]") {
     daemon_process daemon;
     auto client = open_client(daemon);
     join(client);
@@ -208,8 +209,7 @@ TEST_CASE("the admin listener answers /healthz, /readyz and /metrics", "[http_te
     std::string line;
     int samples = 0;
     while (std::getline(lines, line)) {
-        if (line.empty() || line[0] == '#')
-            continue;
+        if (line.empty() || line[0] == '#') continue;
         INFO("line: " << line);
         REQUIRE(is_prometheus_sample(line));
         ++samples;

@@ -14,27 +14,23 @@ using namespace onymous::test;
 
 namespace {
 
-std::set<std::string> as_set(const json& array)
-{
+std::set<std::string> as_set(const json& array) {
     std::set<std::string> out;
-    for (const auto& item : array)
-        out.insert(item.get<std::string>());
+    for (const auto& item : array) out.insert(item.get<std::string>());
     return out;
 }
 
-std::set<std::string> common(const std::vector<std::string>& a, const std::vector<std::string>& b)
-{
+std::set<std::string> common(const std::vector<std::string>& a, const std::vector<std::string>& b) {
     std::set<std::string> out;
     for (const auto& item : a)
-        if (std::find(b.begin(), b.end(), item) != b.end())
-            out.insert(item);
+        if (std::find(b.begin(), b.end(), item) != b.end()) out.insert(item);
     return out;
 }
 
 }  // namespace
 
-TEST_CASE("200 clients joining at once are all paired exactly once, within their mode", "[matching_test][e2e]")
-{
+TEST_CASE("200 clients joining at once are all paired exactly once, within their mode",
+          "[matching_test][e2e]") {
     daemon_process daemon({{"matching.interest_timeout", "300ms"}});
     constexpr int count = 200;
     const std::vector<std::vector<std::string>> interest_sets = {
@@ -50,8 +46,7 @@ TEST_CASE("200 clients joining at once are all paired exactly once, within their
         interests.push_back(interest_sets[static_cast<std::size_t>(i) % interest_sets.size()]);
     }
     // All joins first, then all reads.
-    for (int i = 0; i < count; ++i)
-        clients[i].send_json(join_message(modes[i], interests[i]));
+    for (int i = 0; i < count; ++i) clients[i].send_json(join_message(modes[i], interests[i]));
     std::vector<json> matched(count);
     for (int i = 0; i < count; ++i) {
         expect_message(clients[i], {{"type", "waiting"}});
@@ -62,26 +57,26 @@ TEST_CASE("200 clients joining at once are all paired exactly once, within their
     for (int i = 0; i < count; ++i)
         if (matched[i]["role"] == "offerer") {
             offerers.push_back(i);
-            clients[i].send_json({{"type", "offer"}, {"sdp", text_sdp(std::to_string(100000 + i))}});
+            clients[i].send_json(
+                {{"type", "offer"}, {"sdp", text_sdp(std::to_string(100000 + i))}});
         }
     REQUIRE(offerers.size() == count / 2);
     std::map<int, int> partner_of;
     for (int i = 0; i < count; ++i) {
-        if (matched[i]["role"] == "offerer")
-            continue;
+        if (matched[i]["role"] == "offerer") continue;
         REQUIRE(matched[i]["role"] == "answerer");
         const auto offer = expect_type(clients[i], "offer", 10s);
         int sender = -1;
         for (const int candidate : offerers)
-            if (offer["sdp"] == text_sdp(std::to_string(100000 + candidate)))
-                sender = candidate;
+            if (offer["sdp"] == text_sdp(std::to_string(100000 + candidate))) sender = candidate;
         INFO("answerer " << i << " received " << offer.dump());
         REQUIRE(sender >= 0);
         REQUIRE(partner_of.count(sender) == 0);  // no offerer has two partners
         partner_of[sender] = i;
         partner_of[i] = sender;
         // Same mode, and the interests reported are exactly the common ones.
-        INFO("pair " << sender << " (" << modes[sender] << ") and " << i << " (" << modes[i] << ")");
+        INFO("pair " << sender << " (" << modes[sender] << ") and " << i << " (" << modes[i]
+                     << ")");
         REQUIRE(modes[sender] == modes[i]);
         REQUIRE(as_set(matched[i]["interests"]) == as_set(matched[sender]["interests"]));
         REQUIRE(as_set(matched[i]["interests"]) == common(interests[i], interests[sender]));
@@ -90,17 +85,17 @@ TEST_CASE("200 clients joining at once are all paired exactly once, within their
     }
     REQUIRE(partner_of.size() == count);  // a perfect matching
     for (const int i : offerers)
-        expect_message(clients[i], {{"type", "answer"}, {"sdp", text_sdp(std::to_string(200000 + partner_of[i]))}});
+        expect_message(clients[i], {{"type", "answer"},
+                                    {"sdp", text_sdp(std::to_string(200000 + partner_of[i]))}});
     // Nobody got anything else (a second matched, a stray relay).
     REQUIRE(clients[0].expect_silence(300ms));
-    for (auto& client : clients)
-        REQUIRE(client.pending() == 0);
+    for (auto& client : clients) REQUIRE(client.pending() == 0);
     finish(daemon);
 }
 
-TEST_CASE("text and video waiters are never paired with each other", "[matching_test][e2e]")
-{
-    daemon_process daemon({{"matching.interest_timeout", "200ms"}, {"matching.rematch_cooldown", "0s"}});
+TEST_CASE("text and video waiters are never paired with each other", "[matching_test][e2e]") {
+    daemon_process daemon(
+        {{"matching.interest_timeout", "200ms"}, {"matching.rematch_cooldown", "0s"}});
     auto text = open_client(daemon);
     auto video = open_client(daemon);
     join(text, "text");
@@ -117,8 +112,7 @@ TEST_CASE("text and video waiters are never paired with each other", "[matching_
     finish(daemon);
 }
 
-TEST_CASE("interests pair the people who share one", "[matching_test][e2e]")
-{
+TEST_CASE("interests pair the people who share one", "[matching_test][e2e]") {
     daemon_process daemon({{"matching.interest_timeout", "10s"}});
     for (int round = 0; round < 3; ++round) {
         auto a = open_client(daemon);
@@ -149,8 +143,7 @@ TEST_CASE("interests pair the people who share one", "[matching_test][e2e]")
     finish(daemon);
 }
 
-TEST_CASE("the partner is chosen at random among the eligible waiters", "[matching_test][e2e]")
-{
+TEST_CASE("the partner is chosen at random among the eligible waiters", "[matching_test][e2e]") {
     // Three waiters with disjoint interests (long window) and a fourth that
     // shares one with each: first-in first-out would always pick the first.
     // Fifteen trials all picking the same one happen with probability
@@ -159,7 +152,8 @@ TEST_CASE("the partner is chosen at random among the eligible waiters", "[matchi
     std::map<int, int> picked;
     for (int trial = 0; trial < 15; ++trial) {
         std::vector<ws_client> waiters;
-        const std::vector<std::string> tags = {"t" + std::to_string(trial) + "a", "t" + std::to_string(trial) + "b",
+        const std::vector<std::string> tags = {"t" + std::to_string(trial) + "a",
+                                               "t" + std::to_string(trial) + "b",
                                                "t" + std::to_string(trial) + "c"};
         for (const auto& tag : tags) {
             waiters.push_back(open_client(daemon));
@@ -170,21 +164,22 @@ TEST_CASE("the partner is chosen at random among the eligible waiters", "[matchi
         const auto matched = expect_type(chooser, "matched");
         REQUIRE(matched["interests"].size() == 1);
         const auto tag = matched["interests"][0].get<std::string>();
-        const auto index = static_cast<int>(std::find(tags.begin(), tags.end(), tag) - tags.begin());
+        const auto index =
+            static_cast<int>(std::find(tags.begin(), tags.end(), tag) - tags.begin());
         REQUIRE(index < 3);
         expect_type(waiters[static_cast<std::size_t>(index)], "matched");
         ++picked[index];
         for (int other = 0; other < 3; ++other)
-            if (other != index)
-                REQUIRE(waiters[static_cast<std::size_t>(other)].pending() == 0);
+            if (other != index) REQUIRE(waiters[static_cast<std::size_t>(other)].pending() == 0);
     }
-    INFO("first waiter picked " << picked[0] << ", second " << picked[1] << ", third " << picked[2]);
+    INFO("first waiter picked " << picked[0] << ", second " << picked[1] << ", third "
+                                << picked[2]);
     REQUIRE(picked.size() >= 2);
     finish(daemon);
 }
 
-TEST_CASE("interests fall back to anyone after interest_timeout, without a new arrival", "[matching_test][e2e]")
-{
+TEST_CASE("interests fall back to anyone after interest_timeout, without a new arrival",
+          "[matching_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
     daemon_process daemon({{"matching.interest_timeout", "1s"}});
     // Disjoint interests: not before the windows end, then with each other.
@@ -194,7 +189,8 @@ TEST_CASE("interests fall back to anyone after interest_timeout, without a new a
     auto start = std::chrono::steady_clock::now();
     join(a, "text", {"music"});
     join(b, "text", {"chess"});
-    REQUIRE(a.expect_silence(std::chrono::duration_cast<duration>(start + 500ms - std::chrono::steady_clock::now())));
+    REQUIRE(a.expect_silence(
+        std::chrono::duration_cast<duration>(start + 500ms - std::chrono::steady_clock::now())));
     REQUIRE(b.pending() == 0);
     const auto pairing = expect_pairing(a, b, 5s);
     REQUIRE(pairing.a_matched["interests"] == json::array());
@@ -205,7 +201,8 @@ TEST_CASE("interests fall back to anyone after interest_timeout, without a new a
     start = std::chrono::steady_clock::now();
     join(c, "video", {"music"});
     join(d, "video");
-    REQUIRE(d.expect_silence(std::chrono::duration_cast<duration>(start + 500ms - std::chrono::steady_clock::now())));
+    REQUIRE(d.expect_silence(
+        std::chrono::duration_cast<duration>(start + 500ms - std::chrono::steady_clock::now())));
     REQUIRE(c.pending() == 0);
     const auto fallback = expect_pairing(c, d, 5s);
     REQUIRE(fallback.a_matched["interests"] == json::array());
@@ -213,10 +210,10 @@ TEST_CASE("interests fall back to anyone after interest_timeout, without a new a
 }
 
 TEST_CASE("after next the same two are not re-matched inside rematch_cooldown, and are after it",
-          "[matching_test][e2e]")
-{
+          "[matching_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
-    daemon_process daemon({{"matching.rematch_cooldown", "1500ms"}, {"matching.interest_timeout", "300ms"}});
+    daemon_process daemon(
+        {{"matching.rematch_cooldown", "1500ms"}, {"matching.interest_timeout", "300ms"}});
     auto a = open_client(daemon);
     auto b = open_client(daemon);
     pair(a, b);
@@ -230,7 +227,8 @@ TEST_CASE("after next the same two are not re-matched inside rematch_cooldown, a
         b.send_json({{"type", "next"}});
         expect_message(b, {{"type", "waiting"}});
         // The only two waiters, but each other's partner of a moment ago.
-        const auto quiet = std::chrono::duration_cast<duration>(sent + 750ms - std::chrono::steady_clock::now());
+        const auto quiet =
+            std::chrono::duration_cast<duration>(sent + 750ms - std::chrono::steady_clock::now());
         REQUIRE(quiet > 0ms);
         REQUIRE(a.expect_silence(quiet));
         REQUIRE(b.pending() == 0);

@@ -8,8 +8,7 @@
 
 using namespace onymous::test;
 
-TEST_CASE("hello is the first message and carries the configured limits", "[pairing_test][e2e]")
-{
+TEST_CASE("hello is the first message and carries the configured limits", "[pairing_test][e2e]") {
     daemon_process daemon({{"limits.max_message_bytes", 60000},
                            {"limits.max_sdp_bytes", 30000},
                            {"limits.messages_per_second", 4321},
@@ -48,8 +47,7 @@ TEST_CASE("hello is the first message and carries the configured limits", "[pair
     finish(daemon);
 }
 
-TEST_CASE("hello lists the configured STUN servers", "[pairing_test][e2e]")
-{
+TEST_CASE("hello lists the configured STUN servers", "[pairing_test][e2e]") {
     daemon_process daemon({{"ice.stun", json::array({"stun:stun.onymous.example:3478"})}});
     auto client = open_client(daemon);
     const json hello = client.history().front();
@@ -67,8 +65,7 @@ TEST_CASE("hello lists the configured STUN servers", "[pairing_test][e2e]")
     finish(daemon);
 }
 
-TEST_CASE("two clients get waiting then matched, with exactly one offerer", "[pairing_test][e2e]")
-{
+TEST_CASE("two clients get waiting then matched, with exactly one offerer", "[pairing_test][e2e]") {
     daemon_process daemon;
     for (const std::string mode : {"text", "video"}) {
         INFO("mode " << mode);
@@ -101,8 +98,7 @@ TEST_CASE("two clients get waiting then matched, with exactly one offerer", "[pa
     finish(daemon);
 }
 
-TEST_CASE("the offerer is chosen at random", "[pairing_test][e2e]")
-{
+TEST_CASE("the offerer is chosen at random", "[pairing_test][e2e]") {
     // 24 pairings: the chance that a fair coin gives one side every time is
     // 2^-23 (about 1e-7), so this neither flakes nor passes a fixed rule.
     daemon_process daemon;
@@ -111,8 +107,7 @@ TEST_CASE("the offerer is chosen at random", "[pairing_test][e2e]")
     for (int round = 0; round < rounds; ++round) {
         auto a = open_client(daemon);
         auto b = open_client(daemon);
-        if (pair(a, b).a_offers)
-            ++first_joiner_offers;
+        if (pair(a, b).a_offers) ++first_joiner_offers;
     }
     INFO("the first joiner offered in " << first_joiner_offers << " of " << rounds << " pairings");
     REQUIRE(first_joiner_offers > 0);
@@ -120,13 +115,13 @@ TEST_CASE("the offerer is chosen at random", "[pairing_test][e2e]")
     finish(daemon);
 }
 
-TEST_CASE("matched carries the common interests after normalisation", "[pairing_test][e2e]")
-{
+TEST_CASE("matched carries the common interests after normalisation", "[pairing_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
     // Trimmed of ASCII white space, ASCII-lower-cased, duplicates collapsed.
-    const auto pairing = pair(a, b, "text", {"  Music ", "CHESS", "music", "Go"}, {"music", "chess", "\tkites"});
+    const auto pairing =
+        pair(a, b, "text", {"  Music ", "CHESS", "music", "Go"}, {"music", "chess", "\tkites"});
     std::set<std::string> common;
     for (const auto& interest : pairing.a_matched["interests"])
         common.insert(interest.get<std::string>());
@@ -137,27 +132,34 @@ TEST_CASE("matched carries the common interests after normalisation", "[pairing_
     // "ÄBC" becomes "Äbc", which "äbc" does not share.
     auto c = open_client(daemon);
     auto d = open_client(daemon);
-    join(c, "text", {"\xC3\x84" "BC"});
-    join(d, "text", {"\xC3\xA4" "bc"});
+    join(c, "text",
+         {"\xC3\x84"
+          "BC"});
+    join(d, "text",
+         {"\xC3\xA4"
+          "bc"});
     REQUIRE(c.expect_silence(500ms));  // inside both interest windows (5 s)
     auto e = open_client(daemon);
-    join(e, "text", {"\xC3\x84" "bc"});
+    join(e, "text",
+         {"\xC3\x84"
+          "bc"});
     const auto unicode = expect_pairing(c, e);
-    REQUIRE(unicode.a_matched["interests"] == json::array({"\xC3\x84" "bc"}));
+    REQUIRE(unicode.a_matched["interests"] == json::array({"\xC3\x84"
+                                                           "bc"}));
     REQUIRE(d.pending() == 0);
     finish(daemon);
 }
 
-TEST_CASE("seq counts the sequenced messages one by one and is absent from pong and error", "[pairing_test][e2e]")
-{
+TEST_CASE("seq counts the sequenced messages one by one and is absent from pong and error",
+          "[pairing_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
-    join(a);                                   // a: waiting 1
-    ping_pong(a);                              // pong: no seq
+    join(a);       // a: waiting 1
+    ping_pong(a);  // pong: no seq
     a.send_text("{oops");
-    expect_error(a, "bad_json");               // error: no seq
-    join(b);                                   // b: waiting 1
+    expect_error(a, "bad_json");                // error: no seq
+    join(b);                                    // b: waiting 1
     const auto pairing = expect_pairing(a, b);  // matched 2 on both
     ws_client& offerer = pairing.offerer(a, b);
     ws_client& answerer = pairing.answerer(a, b);

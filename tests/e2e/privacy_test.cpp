@@ -22,40 +22,39 @@ const std::string path_marker = "zqpathmarker";
 const std::string sdp_address = "203.0.113.77";
 const std::string candidate_address = "198.51.100.99";
 
-std::string marked_sdp(std::string_view tag)
-{
+std::string marked_sdp(std::string_view tag) {
     return "v=0\r\no=- 99 2 IN IP4 " + sdp_address + "\r\ns=" + sdp_marker + std::string(tag) +
-           "\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 " + sdp_address +
-           "\r\na=ice-ufrag:" + sdp_marker + "\r\na=mid:0\r\n";
+           "\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 " +
+           sdp_address + "\r\na=ice-ufrag:" + sdp_marker + "\r\na=mid:0\r\n";
 }
 
-json marked_candidate(std::string_view tag)
-{
-    return {{"candidate", "candidate:77 1 udp 2122260223 " + candidate_address + " 61234 typ host ufrag " +
-                              candidate_marker + std::string(tag)},
+json marked_candidate(std::string_view tag) {
+    return {{"candidate", "candidate:77 1 udp 2122260223 " + candidate_address +
+                              " 61234 typ host ufrag " + candidate_marker + std::string(tag)},
             {"sdpMid", "0"},
             {"sdpMLineIndex", 0},
             {"usernameFragment", candidate_marker}};
 }
 
 /// True when `number` occurs in `text` not as part of a longer number.
-bool contains_number(const std::string& text, const std::string& number)
-{
-    const auto digit = [&](std::size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
+bool contains_number(const std::string& text, const std::string& number) {
+    const auto digit = [&](std::size_t at) {
+        return at < text.size() && text[at] >= '0' && text[at] <= '9';
+    };
     for (auto at = text.find(number); at != std::string::npos; at = text.find(number, at + 1))
-        if ((at == 0 || !digit(at - 1)) && !digit(at + number.size()))
-            return true;
+        if ((at == 0 || !digit(at - 1)) && !digit(at + number.size())) return true;
     return false;
 }
 
 }  // namespace
 
-TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log", "[privacy_test][e2e]")
-{
+TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log",
+          "[privacy_test][e2e]") {
     daemon_process daemon({{"allowed_origins", json::array({"https://ok.onymous.example"})},
                            {"limits.max_message_bytes", 4096}});
-    std::vector<std::string> forbidden = {interest_marker, sdp_marker,   candidate_marker, token_marker,
-                                          origin_marker,   path_marker,  sdp_address,      candidate_address};
+    std::vector<std::string> forbidden = {interest_marker, sdp_marker,       candidate_marker,
+                                          token_marker,    origin_marker,    path_marker,
+                                          sdp_address,     candidate_address};
     std::vector<std::uint16_t> client_ports;
     connect_options options;
     options.origin = "https://ok.onymous.example";
@@ -84,7 +83,8 @@ TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log",
     expect_type(answerer, "candidate");
 
     // Every refusal, each carrying markers.
-    offerer.send_json({{"type", "offer"}, {"sdp", marked_sdp("v") + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"}});
+    offerer.send_json(
+        {{"type", "offer"}, {"sdp", marked_sdp("v") + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"}});
     expect_error(offerer, "invalid_sdp", "offer");
     offerer.send_json({{"type", "offer"}, {"sdp", "x" + marked_sdp("g")}});
     expect_error(offerer, "invalid_sdp", "offer");
@@ -92,7 +92,8 @@ TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log",
     bad_candidate["candidate"] = "cand " + candidate_address + " " + candidate_marker;
     offerer.send_json({{"type", "candidate"}, {"candidate", bad_candidate}});
     expect_error(offerer, "invalid_candidate", "candidate");
-    offerer.send_text("{\"type\":\"offer\",\"sdp\":\"" + sdp_marker + " " + sdp_address);  // not JSON
+    offerer.send_text("{\"type\":\"offer\",\"sdp\":\"" + sdp_marker + " " +
+                      sdp_address);  // not JSON
     expect_error(offerer, "bad_json");
     offerer.send_json({{"type", sdp_marker}, {"sdp", marked_sdp("u")}});
     expect_error(offerer, "unknown_type", sdp_marker);
@@ -104,13 +105,16 @@ TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log",
     answerer.send_json({{"type", "next"}});
     expect_type(answerer, "waiting");
     expect_type(offerer, "partner_left");
-    offerer.send_json({{"type", "candidate"}, {"candidate", marked_candidate("late")}});  // dropped silently
+    offerer.send_json(
+        {{"type", "candidate"}, {"candidate", marked_candidate("late")}});  // dropped silently
     ping_pong(offerer);
 
     auto c = open_client(daemon, options);
     client_ports.push_back(c.local_port());
     forbidden.push_back(c.history().front()["resume"].get<std::string>());
-    c.send_json({{"type", "join"}, {"mode", "text"}, {"interests", {std::string(40, 'z') + interest_marker}}});
+    c.send_json({{"type", "join"},
+                 {"mode", "text"},
+                 {"interests", {std::string(40, 'z') + interest_marker}}});
     expect_error(c, "invalid_message", "join");
     c.send_json({{"type", "join"}, {"mode", "video"}, {"interests", {interest_marker}}});
     expect_type(c, "waiting");
@@ -138,13 +142,18 @@ TEST_CASE("no address, port, token, interest, SDP or candidate reaches the log",
 
     // HTTP refusals with markers in the path, the Origin and the headers.
     const auto port = daemon.tls_port();
-    REQUIRE(http_exchange(port, true, upgrade_request("/" + path_marker + "?token=" + token_marker)).status == 404);
-    REQUIRE(http_exchange(port, true, upgrade_request("/ws", {"Origin: https://" + origin_marker + ".example"})).status ==
-            403);
-    REQUIRE(http_exchange(port, true, "GET /ws HTTP/1.1\r\nHost " + path_marker + "\r\n\r\n").status == 400);
+    REQUIRE(http_exchange(port, true, upgrade_request("/" + path_marker + "?token=" + token_marker))
+                .status == 404);
+    REQUIRE(http_exchange(port, true,
+                          upgrade_request("/ws", {"Origin: https://" + origin_marker + ".example"}))
+                .status == 403);
+    REQUIRE(
+        http_exchange(port, true, "GET /ws HTTP/1.1\r\nHost " + path_marker + "\r\n\r\n").status ==
+        400);
     REQUIRE(http_exchange(port, true,
                           upgrade_request("/ws", {"Origin: https://ok.onymous.example",
-                                                  "X-Forwarded-For: " + candidate_address})).status == 101);
+                                                  "X-Forwarded-For: " + candidate_address}))
+                .status == 101);
 
     a.close();
     b.close();

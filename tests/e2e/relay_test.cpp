@@ -11,20 +11,14 @@ using namespace onymous::test;
 
 namespace {
 
-json offer(const std::string& sdp)
-{
-    return {{"type", "offer"}, {"sdp", sdp}};
-}
+json offer(const std::string& sdp) { return {{"type", "offer"}, {"sdp", sdp}}; }
 
-json candidate_message(const json& init)
-{
-    return {{"type", "candidate"}, {"candidate", init}};
-}
+json candidate_message(const json& init) { return {{"type", "candidate"}, {"candidate", init}}; }
 
 }  // namespace
 
-TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields stripped", "[relay_test][e2e]")
-{
+TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields stripped",
+          "[relay_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -33,7 +27,8 @@ TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields 
     ws_client& answerer = pairing.answerer(a, b);
 
     const auto sdp = text_sdp("7");
-    offerer.send_json({{"type", "offer"}, {"sdp", sdp}, {"seq", 77}, {"role", "offerer"}, {"x", {{"y", 1}}}});
+    offerer.send_json(
+        {{"type", "offer"}, {"sdp", sdp}, {"seq", 77}, {"role", "offerer"}, {"x", {{"y", 1}}}});
     expect_message(answerer, {{"type", "offer"}, {"sdp", sdp}});
 
     const auto answer_sdp = text_sdp("8");
@@ -43,26 +38,30 @@ TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields 
     json init = candidate_init("9");
     json with_extra = init;
     with_extra["foo"] = "bar";
-    offerer.send_json({{"type", "candidate"}, {"candidate", with_extra}, {"seq", 1}, {"extra", true}});
+    offerer.send_json(
+        {{"type", "candidate"}, {"candidate", with_extra}, {"seq", 1}, {"extra", true}});
     expect_message(answerer, candidate_message(init));
 
     // End of candidates, both spellings: null, and Chrome's "" candidate.
     offerer.send_json({{"type", "candidate"}, {"candidate", nullptr}});
     expect_message(answerer, {{"type", "candidate"}, {"candidate", nullptr}});
-    offerer.send_json(candidate_message({{"candidate", ""}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}}));
+    offerer.send_json(
+        candidate_message({{"candidate", ""}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}}));
     {
         const auto relayed = expect_type(answerer, "candidate");
         INFO("relayed: " << relayed.dump());
         REQUIRE(relayed.size() == 3);
         const json& value = relayed["candidate"];
-        const bool end_of_candidates = value.is_null() || (value.is_object() && value.value("candidate", "?") == "");
+        const bool end_of_candidates =
+            value.is_null() || (value.is_object() && value.value("candidate", "?") == "");
         REQUIRE(end_of_candidates);
     }
 
     // sdpMid alone (sdpMLineIndex null) and sdpMLineIndex alone: the absent
     // one is relayed as null or left out, and nothing else is added.
     const std::string line = candidate_init("10")["candidate"];
-    answerer.send_json(candidate_message({{"candidate", line}, {"sdpMid", "data"}, {"sdpMLineIndex", nullptr}}));
+    answerer.send_json(
+        candidate_message({{"candidate", line}, {"sdpMid", "data"}, {"sdpMLineIndex", nullptr}}));
     answerer.send_json(candidate_message({{"candidate", line}, {"sdpMLineIndex", 3}}));
     for (const bool mid_only : {true, false}) {
         const auto relayed = expect_type(offerer, "candidate");
@@ -79,12 +78,15 @@ TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields 
         }
         REQUIRE(value.value("usernameFragment", json()).is_null());
         for (const auto& [key, ignored] : value.items())
-            REQUIRE((key == "candidate" || key == "sdpMid" || key == "sdpMLineIndex" || key == "usernameFragment"));
+            REQUIRE((key == "candidate" || key == "sdpMid" || key == "sdpMLineIndex" ||
+                     key == "usernameFragment"));
     }
 
     // Line feeds alone are accepted as line ends, and either side may offer
     // again (renegotiation, glare).
-    const std::string lf_sdp = "v=0\no=- 5 2 IN IP4 0.0.0.0\ns=-\nt=0 0\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\n";
+    const std::string lf_sdp =
+        "v=0\no=- 5 2 IN IP4 0.0.0.0\ns=-\nt=0 0\nm=application 9 UDP/DTLS/SCTP "
+        "webrtc-datachannel\n";
     answerer.send_json(offer(lf_sdp));
     expect_message(offerer, offer(lf_sdp));
     REQUIRE(a.expect_silence(200ms));
@@ -92,8 +94,7 @@ TEST_CASE("offer, answer and candidates reach the partner exactly, extra fields 
     finish(daemon);
 }
 
-TEST_CASE("video mode relays audio and video SDP", "[relay_test][e2e]")
-{
+TEST_CASE("video mode relays audio and video SDP", "[relay_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -106,8 +107,7 @@ TEST_CASE("video mode relays audio and video SDP", "[relay_test][e2e]")
     finish(daemon);
 }
 
-TEST_CASE("messages reach the partner in the order they were sent", "[relay_test][e2e]")
-{
+TEST_CASE("messages reach the partner in the order they were sent", "[relay_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -125,8 +125,7 @@ TEST_CASE("messages reach the partner in the order they were sent", "[relay_test
         const std::string from = receiver == &b ? "a" : "b";
         for (int i = 0; i < 150; ++i) {
             expect_message(*receiver, candidate_message(candidate_init(from, i)));
-            if (i % 50 == 25)
-                expect_message(*receiver, offer(text_sdp(std::to_string(i))));
+            if (i % 50 == 25) expect_message(*receiver, offer(text_sdp(std::to_string(i))));
         }
         REQUIRE(receiver->pending() == 0);
     }
@@ -143,8 +142,7 @@ TEST_CASE("messages reach the partner in the order they were sent", "[relay_test
 //  - A receives `partner_left` and then, after all its messages, the pong of
 //    its ping: the messages that raced the pairing's end were dropped
 //    silently (within the 10 s window), not answered with errors.
-TEST_CASE("nothing A sends during a pairing reaches B's next partner", "[relay_test][e2e]")
-{
+TEST_CASE("nothing A sends during a pairing reaches B's next partner", "[relay_test][e2e]") {
     daemon_process daemon;
     constexpr int burst = 60;
     for (int round = 0; round < 5; ++round) {
@@ -164,8 +162,7 @@ TEST_CASE("nothing A sends during a pairing reaches B's next partner", "[relay_t
         // A's burst, with B's next in the middle of it.
         for (int i = 0; i < burst; ++i) {
             a.send_json(a_message(i));
-            if (i == burst / 2)
-                b.send_json({{"type", "next"}});
+            if (i == burst / 2) b.send_json({{"type", "next"}});
         }
         a.send_json({{"type", "ping"}});
 

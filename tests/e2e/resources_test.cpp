@@ -22,8 +22,7 @@ namespace {
 /// spawned meanwhile inherits a soft limit below its hard limit.
 class lowered_soft_limit {
 public:
-    explicit lowered_soft_limit(rlim_t soft)
-    {
+    explicit lowered_soft_limit(rlim_t soft) {
         ::getrlimit(RLIMIT_NOFILE, &saved_);
         rlimit lowered = saved_;
         lowered.rlim_cur = soft;
@@ -38,8 +37,7 @@ private:
 };
 
 /// The daemon's "Max open files" soft and hard limits from /proc.
-std::pair<long, long> open_file_limits(pid_t pid)
-{
+std::pair<long, long> open_file_limits(pid_t pid) {
     std::istringstream lines(read_file("/proc/" + std::to_string(pid) + "/limits"));
     std::string line;
     const std::string label = "Max open files";
@@ -56,8 +54,7 @@ std::pair<long, long> open_file_limits(pid_t pid)
 }
 
 /// True when some log line has a warning level word ("warn", "warning", any case).
-bool has_warning(const std::string& log)
-{
+bool has_warning(const std::string& log) {
     std::istringstream lines(log);
     std::string line;
     while (std::getline(lines, line)) {
@@ -68,16 +65,14 @@ bool has_warning(const std::string& log)
             for (const char c : word)
                 if (std::isalpha(static_cast<unsigned char>(c)))
                     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (lower == "warn" || lower == "warning")
-                return true;
+            if (lower == "warn" || lower == "warning") return true;
         }
     }
     return false;
 }
 
 /// User plus system CPU time of a process, in clock ticks.
-long cpu_ticks(pid_t pid)
-{
+long cpu_ticks(pid_t pid) {
     const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
     // Fields after the parenthesised command name; utime and stime are the
     // 14th and 15th fields of the whole line.
@@ -86,16 +81,13 @@ long cpu_ticks(pid_t pid)
     long utime = 0;
     long stime = 0;
     for (int index = 3; index <= 15 && rest >> field; ++index) {
-        if (index == 14)
-            utime = std::stol(field);
-        if (index == 15)
-            stime = std::stol(field);
+        if (index == 14) utime = std::stol(field);
+        if (index == 15) stime = std::stol(field);
     }
     return utime + stime;
 }
 
-std::size_t open_descriptors(pid_t pid)
-{
+std::size_t open_descriptors(pid_t pid) {
     std::size_t count = 0;
     for ([[maybe_unused]] const auto& entry :
          std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
@@ -105,8 +97,8 @@ std::size_t open_descriptors(pid_t pid)
 
 }  // namespace
 
-TEST_CASE("the open-file soft limit is raised to the hard limit, with a warning above it", "[resources_test][e2e]")
-{
+TEST_CASE("the open-file soft limit is raised to the hard limit, with a warning above it",
+          "[resources_test][e2e]") {
     rlimit ours{};
     ::getrlimit(RLIMIT_NOFILE, &ours);
     REQUIRE(ours.rlim_max > 512);
@@ -136,8 +128,8 @@ TEST_CASE("the open-file soft limit is raised to the hard limit, with a warning 
     REQUIRE_FALSE(has_warning(quiet->log()));
 }
 
-TEST_CASE("accept backs off instead of spinning when descriptors run out", "[resources_test][e2e]")
-{
+TEST_CASE("accept backs off instead of spinning when descriptors run out",
+          "[resources_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
     daemon_process daemon({{"limits.handshake_timeout", "60s"}});
     // Leave the daemon 16 descriptors to spare (lowering another process's

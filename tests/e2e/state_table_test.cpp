@@ -12,12 +12,14 @@ const json relay_messages[] = {
     {{"type", "answer"}, {"sdp", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"}},
     {{"type", "candidate"},
      {"candidate",
-      {{"candidate", "candidate:1 1 udp 2122260223 192.0.2.10 54400 typ host"}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}, {"usernameFragment", "Xk2p"}}}},
+      {{"candidate", "candidate:1 1 udp 2122260223 192.0.2.10 54400 typ host"},
+       {"sdpMid", "0"},
+       {"sdpMLineIndex", 0},
+       {"usernameFragment", "Xk2p"}}}},
 };
 
 /// Each relay message gets bad_state (the session never had a pairing).
-void expect_relay_refused(ws_client& client)
-{
+void expect_relay_refused(ws_client& client) {
     for (const auto& message : relay_messages) {
         client.send_json(message);
         expect_error(client, "bad_state", message["type"].get<std::string>());
@@ -26,17 +28,14 @@ void expect_relay_refused(ws_client& client)
 
 /// Each relay message is dropped silently: the ping sent after them is
 /// answered first, with nothing before it.
-void expect_relay_dropped(ws_client& client)
-{
-    for (const auto& message : relay_messages)
-        client.send_json(message);
+void expect_relay_dropped(ws_client& client) {
+    for (const auto& message : relay_messages) client.send_json(message);
     ping_pong(client);
 }
 
 }  // namespace
 
-TEST_CASE("idle: join, next, leave, relay messages, ping, resume", "[state_table_test][e2e]")
-{
+TEST_CASE("idle: join, next, leave, relay messages, ping, resume", "[state_table_test][e2e]") {
     daemon_process daemon;
     auto client = open_client(daemon);
     // resume is only allowed as the first message.
@@ -61,8 +60,7 @@ TEST_CASE("idle: join, next, leave, relay messages, ping, resume", "[state_table
     finish(daemon);
 }
 
-TEST_CASE("idle: next re-queues with the last join's preferences", "[state_table_test][e2e]")
-{
+TEST_CASE("idle: next re-queues with the last join's preferences", "[state_table_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     join(a, "text", {"zebra"});
@@ -78,8 +76,7 @@ TEST_CASE("idle: next re-queues with the last join's preferences", "[state_table
     finish(daemon);
 }
 
-TEST_CASE("waiting: join, next, leave, relay messages, ping", "[state_table_test][e2e]")
-{
+TEST_CASE("waiting: join, next, leave, relay messages, ping", "[state_table_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     join(a, "text", {"owls"});
@@ -111,8 +108,7 @@ TEST_CASE("waiting: join, next, leave, relay messages, ping", "[state_table_test
     finish(daemon);
 }
 
-TEST_CASE("paired: join, next, leave, relay, ping", "[state_table_test][e2e]")
-{
+TEST_CASE("paired: join, next, leave, relay, ping", "[state_table_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -145,8 +141,7 @@ TEST_CASE("paired: join, next, leave, relay, ping", "[state_table_test][e2e]")
     finish(daemon);
 }
 
-TEST_CASE("relay messages racing a pairing's end are dropped silently", "[state_table_test][e2e]")
-{
+TEST_CASE("relay messages racing a pairing's end are dropped silently", "[state_table_test][e2e]") {
     daemon_process daemon;
     auto a = open_client(daemon);
     auto b = open_client(daemon);
@@ -170,8 +165,8 @@ TEST_CASE("relay messages racing a pairing's end are dropped silently", "[state_
     finish(daemon);
 }
 
-TEST_CASE("relay messages more than 10 s after a pairing's end are refused", "[state_table_test][e2e]")
-{
+TEST_CASE("relay messages more than 10 s after a pairing's end are refused",
+          "[state_table_test][e2e]") {
     ONYMOUS_REQUIRE_TIMING_BUILD();
     daemon_process daemon;
     auto a = open_client(daemon);
@@ -185,7 +180,8 @@ TEST_CASE("relay messages more than 10 s after a pairing's end are refused", "[s
     const auto ended_by = std::chrono::steady_clock::now();
     expect_relay_dropped(a);
     // Keep a connected (it reads pings) while the window passes.
-    REQUIRE(a.expect_silence(std::chrono::duration_cast<duration>(ended_by + 10500ms - std::chrono::steady_clock::now())));
+    REQUIRE(a.expect_silence(std::chrono::duration_cast<duration>(
+        ended_by + 10500ms - std::chrono::steady_clock::now())));
     expect_relay_refused(a);
     expect_relay_refused(b);
     finish(daemon);

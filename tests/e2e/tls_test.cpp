@@ -9,21 +9,20 @@ using namespace onymous::test;
 
 namespace {
 
-bool is_aead(const std::string& cipher)
-{
-    return cipher.find("GCM") != std::string::npos || cipher.find("CHACHA20") != std::string::npos ||
-           cipher.find("CCM") != std::string::npos;
+bool is_aead(const std::string& cipher) {
+    return cipher.find("GCM") != std::string::npos ||
+           cipher.find("CHACHA20") != std::string::npos || cipher.find("CCM") != std::string::npos;
 }
 
 }  // namespace
 
-TEST_CASE("TLS 1.3 is preferred, TLS 1.2 is accepted with AEAD ciphers only", "[tls_test][e2e]")
-{
+TEST_CASE("TLS 1.3 is preferred, TLS 1.2 is accepted with AEAD ciphers only", "[tls_test][e2e]") {
     daemon_process daemon;
     const auto port = daemon.tls_port();
 
     const auto preferred = tls_probe(port, {});
-    INFO("default client: " << preferred.version << " " << preferred.cipher << " " << preferred.error);
+    INFO("default client: " << preferred.version << " " << preferred.cipher << " "
+                            << preferred.error);
     REQUIRE(preferred.ok);
     REQUIRE(preferred.version == "TLSv1.3");
 
@@ -35,7 +34,8 @@ TEST_CASE("TLS 1.3 is preferred, TLS 1.2 is accepted with AEAD ciphers only", "[
     REQUIRE(legacy.cipher.rfind("ECDHE-", 0) == 0);
 
     // A TLS 1.2 client that offers only CBC suites finds nothing acceptable.
-    for (const std::string cbc : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256"}) {
+    for (const std::string cbc :
+         {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256"}) {
         const auto refused = tls_probe(port, {"1.2", cbc});
         INFO("offering " << cbc << ": " << refused.version << " " << refused.cipher);
         REQUIRE_FALSE(refused.ok);
@@ -51,8 +51,7 @@ TEST_CASE("TLS 1.3 is preferred, TLS 1.2 is accepted with AEAD ciphers only", "[
     finish(daemon);
 }
 
-TEST_CASE("tls.min_version 1.3 refuses TLS 1.2 clients", "[tls_test][e2e]")
-{
+TEST_CASE("tls.min_version 1.3 refuses TLS 1.2 clients", "[tls_test][e2e]") {
     daemon_process daemon({{"tls.min_version", "1.3"}});
     const auto port = daemon.tls_port();
     const auto legacy = tls_probe(port, {"1.2", ""});

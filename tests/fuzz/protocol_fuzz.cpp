@@ -22,13 +22,11 @@ namespace {
 
 const parse_limits limits{1024, 4};
 
-void require(bool condition)
-{
+void require(bool condition) {
     if (!condition) std::abort();
 }
 
-bool is_client_type(std::string_view type)
-{
+bool is_client_type(std::string_view type) {
     for (const std::string_view known :
          {"join", "offer", "answer", "candidate", "next", "leave", "ping", "resume"}) {
         if (type == known) return true;
@@ -36,15 +34,13 @@ bool is_client_type(std::string_view type)
     return false;
 }
 
-client_message reparse(const std::string& wire)
-{
+client_message reparse(const std::string& wire) {
     const parse_result again = parse(wire, limits);
     require(std::holds_alternative<client_message>(again));
     return std::get<client_message>(again);
 }
 
-void check_error(const parse_error& error, std::string_view text)
-{
+void check_error(const parse_error& error, std::string_view text) {
     require(!error.message.empty());
     require(error.ref.size() <= max_echoed_type_bytes);
     for (const char c : error.ref) require(c >= 0x20 && c <= 0x7E);
@@ -59,8 +55,7 @@ void check_error(const parse_error& error, std::string_view text)
     (void)finish(make_error(error.code, error.message, error.ref));
 }
 
-void check_join(const join_message& join)
-{
+void check_join(const join_message& join) {
     require(join.interests.size() <= limits.max_interests);
     std::string again;
     for (std::size_t i = 0; i < join.interests.size(); ++i) {
@@ -70,16 +65,14 @@ void check_join(const join_message& join)
     (void)finish(make_matched(role::offerer, join.interests), 1);
 }
 
-void check_sdp(const sdp_message& message)
-{
+void check_sdp(const sdp_message& message) {
     require(check_sdp_grammar(message.sdp, limits.max_sdp_bytes).empty());
     (void)check_sdp_mode(message.sdp, chat_mode::text);
     const auto again = std::get<sdp_message>(reparse(finish(make_sdp(message), 1)));
     require(again.kind == message.kind && again.sdp == message.sdp);
 }
 
-void check_candidate(const candidate_message& message)
-{
+void check_candidate(const candidate_message& message) {
     const auto again = std::get<candidate_message>(reparse(finish(make_candidate(message), 1)));
     require(again.candidate.has_value() == message.candidate.has_value());
     if (!message.candidate) return;
@@ -90,8 +83,7 @@ void check_candidate(const candidate_message& message)
 }
 
 // The helpers on raw bytes, which parse() only ever gives valid UTF-8.
-void check_raw(std::string_view text)
-{
+void check_raw(std::string_view text) {
     std::string interest;
     if (normalise_interest(text, interest)) {
         require(!interest.empty() && interest.size() <= max_interest_bytes);
@@ -108,8 +100,7 @@ void check_raw(std::string_view text)
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     const parse_result result = parse(text, limits);
     if (const auto* error = std::get_if<parse_error>(&result)) {

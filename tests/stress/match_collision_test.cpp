@@ -50,8 +50,10 @@ TEST_CASE("matcher leaves no operation behind when calls collide", "[match][stre
                 for (int r = 0; r < rounds; ++r) {
                     while (round.load(std::memory_order_acquire) != r) std::this_thread::yield();
                     calls.fetch_add(1, std::memory_order_relaxed);
-                    if (r % 2) m.leave(member, r);
-                    else m.join(member, r, protocol::chat_mode::text, {std::string(1, 'a' + t)});
+                    if (r % 2)
+                        m.leave(member, r);
+                    else
+                        m.join(member, r, protocol::chat_mode::text, {std::string(1, 'a' + t)});
                     if (arrived.fetch_add(1, std::memory_order_acq_rel) == threads - 1) {
                         if (m.stats().operations_total != calls.load() + threads) ++stranded;
                         arrived.store(0, std::memory_order_relaxed);

@@ -39,7 +39,9 @@ std::string common_of(const std::string& receiver, const std::string& other) {
 class checker {
 public:
     checker(const std::vector<session_record>& sessions, const check_settings& settings)
-        : sessions_(sessions), settings_(settings), by_session_(sessions.size()),
+        : sessions_(sessions),
+          settings_(settings),
+          by_session_(sessions.size()),
           destroyed_(sessions.size(), never) {}
 
     std::vector<std::string> run(std::vector<event_record>& events) {
@@ -71,9 +73,9 @@ private:
             fail("session ", e.session, " told something (seq ", e.seq, ") after it was freed");
         by_session_[e.session].push_back(&e);
         switch (e.kind) {
-        case event_record::matched: return replay_matched(e);
-        case event_record::partner_left: return replay_left(e);
-        case event_record::destroyed: destroyed_[e.session] = e.seq; return;
+            case event_record::matched: return replay_matched(e);
+            case event_record::partner_left: return replay_left(e);
+            case event_record::destroyed: destroyed_[e.session] = e.seq; return;
         }
     }
 
@@ -195,8 +197,7 @@ private:
                 if (e->kind == event_record::matched && e->seq > first.side[k]->seq &&
                     e->seq < again.side[0]->seq)
                     ++newer[k];
-        if (newer[0] >= settings_.cooldown_memory && newer[1] >= settings_.cooldown_memory)
-            return;
+        if (newer[0] >= settings_.cooldown_memory && newer[1] >= settings_.cooldown_memory) return;
         fail("sessions ", first.side[0]->session, " and ", first.side[1]->session,
              " re-matched (pair ", again.side[0]->pair_id, ") at tick ", again.side[0]->at,
              ", inside the cooldown of pair ", first.side[0]->pair_id, " that ended >= ", ended);

@@ -44,7 +44,7 @@ struct event_record {
     std::uint64_t ticket = 0;
     std::uint64_t pair_id = 0;
     protocol::role role = protocol::role::offerer;
-    std::string common;   ///< one letter per interest, in receiver's order
+    std::string common;  ///< one letter per interest, in receiver's order
     /// Clock tick of the decision: the matcher's last reading of the clock.
     /// The matcher must know the time to check or record a cooldown, so it
     /// has read the clock (once per batch of operations) before any decision.

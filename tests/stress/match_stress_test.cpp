@@ -144,13 +144,13 @@ private:
         ops.push_back(op);
         ++calls;
         switch (kind) {
-        case op_record::next: matcher_.next(slot.member, ops.size()); break;
-        case op_record::leave: matcher_.leave(slot.member, ops.size()); break;
-        case op_record::detach:
-            matcher_.detach(slot.member);
-            slot.member = nullptr;
-            break;
-        case op_record::join: break;
+            case op_record::next: matcher_.next(slot.member, ops.size()); break;
+            case op_record::leave: matcher_.leave(slot.member, ops.size()); break;
+            case op_record::detach:
+                matcher_.detach(slot.member);
+                slot.member = nullptr;
+                break;
+            case op_record::join: break;
         }
     }
 
@@ -254,10 +254,11 @@ void run_stress(std::size_t cooldown_memory) {
     std::string report;
     for (const auto& e : errors) report += e + "\n";
     INFO(report);
-    std::printf("matcher stress (cooldown memory %zu): %llu calls, %zu pairings, "
-                "%llu wake_at calls\n",
-                cooldown_memory, static_cast<unsigned long long>(calls), pair_count / 2,
-                static_cast<unsigned long long>(shared.wakes.load()));
+    std::printf(
+        "matcher stress (cooldown memory %zu): %llu calls, %zu pairings, "
+        "%llu wake_at calls\n",
+        cooldown_memory, static_cast<unsigned long long>(calls), pair_count / 2,
+        static_cast<unsigned long long>(shared.wakes.load()));
     CHECK(errors.empty());
     CHECK(pair_count > calls / 20);  // the run did pair people
 }

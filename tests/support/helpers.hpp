@@ -35,7 +35,8 @@ json expect_message(ws_client& client, json expected, duration timeout = 5s);
 
 /// The next message, required to be exactly an error with `code`, a
 /// non-empty message and `ref` (absent when `ref` is empty).
-json expect_error(ws_client& client, std::string_view code, std::string_view ref = {}, duration timeout = 5s);
+json expect_error(ws_client& client, std::string_view code, std::string_view ref = {},
+                  duration timeout = 5s);
 
 /// Reads until the connection ends; requires a close frame with `code`.
 void expect_closed(ws_client& client, int code, duration timeout = 5s);
@@ -47,7 +48,8 @@ void ping_pong(ws_client& client);
 json join_message(std::string_view mode, const std::vector<std::string>& interests = {});
 
 /// Sends join and requires `waiting`.
-void join(ws_client& client, std::string_view mode = "text", const std::vector<std::string>& interests = {});
+void join(ws_client& client, std::string_view mode = "text",
+          const std::vector<std::string>& interests = {});
 
 /// The two `matched` messages of a pairing.
 struct pairing {
@@ -65,7 +67,8 @@ pairing expect_pairing(ws_client& a, ws_client& b, duration timeout = 5s);
 
 /// Joins a then b (same mode) and returns their pairing.
 pairing pair(ws_client& a, ws_client& b, std::string_view mode = "text",
-             const std::vector<std::string>& interests_a = {}, const std::vector<std::string>& interests_b = {});
+             const std::vector<std::string>& interests_a = {},
+             const std::vector<std::string>& interests_b = {});
 
 /// A data-channel-only SDP (valid in text mode) carrying `marker` in its o= line.
 std::string text_sdp(std::string_view marker = "1");
@@ -99,10 +102,10 @@ void finish(daemon_process& daemon);
 
 /// Ends the current test case early (with a warning) in builds where
 /// timing-sensitive tests are not meaningful.
-#define ONYMOUS_REQUIRE_TIMING_BUILD()                                              \
-    do {                                                                            \
-        if (!::onymous::test::timing_tests_enabled()) {                             \
-            WARN("timing-sensitive test skipped outside the release build");       \
-            return;                                                                 \
-        }                                                                           \
+#define ONYMOUS_REQUIRE_TIMING_BUILD()                                       \
+    do {                                                                     \
+        if (!::onymous::test::timing_tests_enabled()) {                      \
+            WARN("timing-sensitive test skipped outside the release build"); \
+            return;                                                          \
+        }                                                                    \
     } while (false)

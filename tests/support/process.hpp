@@ -16,8 +16,8 @@ using clock_type = std::chrono::steady_clock;
 
 /// How a finished child ended.
 struct exit_status {
-    int code = -1;    ///< exit code, or -1 when killed by a signal
-    int signal = 0;   ///< the signal that killed it, or 0
+    int code = -1;   ///< exit code, or -1 when killed by a signal
+    int signal = 0;  ///< the signal that killed it, or 0
 
     bool exited_with(int expected) const { return signal == 0 && code == expected; }
     std::string describe() const;
@@ -27,7 +27,8 @@ struct exit_status {
 /// and stdout/stderr appended to the given files, in `cwd` when not empty.
 /// Throws std::runtime_error when the spawn fails.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& stdout_path,
-                    const std::filesystem::path& stderr_path, const std::filesystem::path& cwd = {});
+                    const std::filesystem::path& stderr_path,
+                    const std::filesystem::path& cwd = {});
 
 /// Reaps `pid` if it has exited by `deadline` (polling, never blocking past it).
 std::optional<exit_status> wait_process(pid_t pid, clock_type::time_point deadline);

@@ -33,35 +33,29 @@ using x509_ptr = std::unique_ptr<X509, x509_free_t>;
 using file_ptr = std::unique_ptr<std::FILE, file_close_t>;
 using extension_ptr = std::unique_ptr<X509_EXTENSION, extension_free_t>;
 
-void check(bool ok, const char* what)
-{
-    if (!ok)
-        throw std::runtime_error(std::string("test TLS material: ") + what + " failed");
+void check(bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(std::string("test TLS material: ") + what + " failed");
 }
 
-pkey_ptr new_p256_key()
-{
+pkey_ptr new_p256_key() {
     pkey_ptr key(EVP_EC_gen("P-256"));
     check(key != nullptr, "EVP_EC_gen(P-256)");
     return key;
 }
 
-file_ptr open_for_write(const std::filesystem::path& path)
-{
+file_ptr open_for_write(const std::filesystem::path& path) {
     file_ptr file(std::fopen(path.c_str(), "wb"));
     check(file != nullptr, "fopen");
     return file;
 }
 
-void write_key(const std::filesystem::path& path, EVP_PKEY* key)
-{
+void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
     auto file = open_for_write(path);
     check(PEM_write_PrivateKey(file.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
           "PEM_write_PrivateKey");
 }
 
-void add_extension(X509* cert, int nid, const char* value)
-{
+void add_extension(X509* cert, int nid, const char* value) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
@@ -70,8 +64,7 @@ void add_extension(X509* cert, int nid, const char* value)
     check(X509_add_ext(cert, ext.get(), -1) == 1, "X509_add_ext");
 }
 
-x509_ptr self_signed_for_localhost(EVP_PKEY* key)
-{
+x509_ptr self_signed_for_localhost(EVP_PKEY* key) {
     x509_ptr cert(X509_new());
     check(cert != nullptr, "X509_new");
     check(X509_set_version(cert.get(), 2) == 1, "X509_set_version");
@@ -92,8 +85,7 @@ x509_ptr self_signed_for_localhost(EVP_PKEY* key)
 
 }  // namespace
 
-tls_files make_self_signed(const std::filesystem::path& dir, std::string_view stem)
-{
+tls_files make_self_signed(const std::filesystem::path& dir, std::string_view stem) {
     tls_files files{dir / (std::string(stem) + ".crt.pem"), dir / (std::string(stem) + ".key.pem")};
     auto key = new_p256_key();
     auto cert = self_signed_for_localhost(key.get());
@@ -103,14 +95,12 @@ tls_files make_self_signed(const std::filesystem::path& dir, std::string_view st
     return files;
 }
 
-void make_private_key(const std::filesystem::path& path)
-{
+void make_private_key(const std::filesystem::path& path) {
     auto key = new_p256_key();
     write_key(path, key.get());
 }
 
-const tls_files& shared_tls()
-{
+const tls_files& shared_tls() {
     // Lives until the test process exits; its destructor removes the files.
     static temp_dir dir;
     static const tls_files files = make_self_signed(dir.path());

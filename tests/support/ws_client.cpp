@@ -33,8 +33,7 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-ssl::context& client_tls_context()
-{
+ssl::context& client_tls_context() {
     // Verifies the daemon's certificate exactly as a browser would, against
     // the test CA (the self-signed certificate itself) and the name localhost.
     static ssl::context context = [] {
@@ -50,26 +49,19 @@ ssl::context& client_tls_context()
 /// The completion of one operation: nullopt while it runs.
 using outcome = std::shared_ptr<std::optional<beast::error_code>>;
 
-outcome new_outcome()
-{
-    return std::make_shared<std::optional<beast::error_code>>();
-}
+outcome new_outcome() { return std::make_shared<std::optional<beast::error_code>>(); }
 
-auto complete(const outcome& result)
-{
+auto complete(const outcome& result) {
     return [result](beast::error_code ec, auto&&...) { *result = ec; };
 }
 
 /// Runs `ioc` until `done()` or `deadline`; false on timeout or when the
 /// context runs out of work before `done()`.
 template <class Done>
-bool run_until(net::io_context& ioc, Done done, steady::time_point deadline)
-{
+bool run_until(net::io_context& ioc, Done done, steady::time_point deadline) {
     while (!done()) {
-        if (ioc.stopped())
-            ioc.restart();
-        if (steady::now() >= deadline)
-            return false;
+        if (ioc.stopped()) ioc.restart();
+        if (steady::now() >= deadline) return false;
         if (ioc.run_one_until(deadline) == 0 && ioc.stopped() && !done())
             return false;  // nothing left that could make it happen
     }
@@ -79,30 +71,28 @@ bool run_until(net::io_context& ioc, Done done, steady::time_point deadline)
 /// Runs until `result` is set; on timeout, closes `socket` so that the
 /// operation ends, and reports the timeout.
 beast::error_code await(net::io_context& ioc, const outcome& result, steady::time_point deadline,
-                        tcp::socket& socket)
-{
-    if (run_until(ioc, [&] { return result->has_value(); }, deadline))
+                        tcp::socket& socket) {
+    if (run_until(
+            ioc, [&] { return result->has_value(); }, deadline))
         return **result;
     beast::error_code ignored;
     socket.close(ignored);
-    run_until(ioc, [&] { return result->has_value(); }, steady::now() + 1s);
+    run_until(
+        ioc, [&] { return result->has_value(); }, steady::now() + 1s);
     return beast::error::timeout;
 }
 
 template <class Fields>
-void copy_headers(const Fields& fields, http_response& out)
-{
+void copy_headers(const Fields& fields, http_response& out) {
     for (const auto& field : fields) {
         std::string name(field.name_string());
-        for (auto& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         out.headers[name] = std::string(field.value());
     }
 }
 
 template <class Body>
-http_response to_response(const http::response<Body>& res)
-{
+http_response to_response(const http::response<Body>& res) {
     http_response out;
     out.status = static_cast<int>(res.result_int());
     copy_headers(res.base(), out);
@@ -114,14 +104,13 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 /// TCP connect to 127.0.0.1:port and, for a TLS stream, the TLS handshake.
 template <class Stream>
-beast::error_code open(net::io_context& ioc, Stream& stream, std::uint16_t port, steady::time_point deadline)
-{
+beast::error_code open(net::io_context& ioc, Stream& stream, std::uint16_t port,
+                       steady::time_point deadline) {
     auto& socket = beast::get_lowest_layer(stream).socket();
     auto connected = new_outcome();
-    beast::get_lowest_layer(stream).async_connect(tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port),
-                                                  complete(connected));
-    if (auto ec = await(ioc, connected, deadline, socket))
-        return ec;
+    beast::get_lowest_layer(stream).async_connect(
+        tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port), complete(connected));
+    if (auto ec = await(ioc, connected, deadline, socket)) return ec;
     if constexpr (std::is_same_v<Stream, tls_stream>) {
         auto handshaken = new_outcome();
         stream.async_handshake(ssl::stream_base::client, complete(handshaken));
@@ -130,15 +119,13 @@ beast::error_code open(net::io_context& ioc, Stream& stream, std::uint16_t port,
     return {};
 }
 
-std::string describe(const char* step, const beast::error_code& ec)
-{
+std::string describe(const char* step, const beast::error_code& ec) {
     return std::string(step) + ": " + ec.message();
 }
 
 }  // namespace
 
-std::string http_response::header(const std::string& lower_name) const
-{
+std::string http_response::header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
 }
@@ -164,11 +151,12 @@ public:
     virtual void arm_read() = 0;
 
     /// Runs until a message is queued or the connection ended.
-    bool wait_message(steady::time_point deadline)
-    {
+    bool wait_message(steady::time_point deadline) {
         paused_ = false;
         arm_read();
-        return run_until(ioc_, [&] { return !inbox_.empty() || state_.closed; }, deadline) && !inbox_.empty();
+        return run_until(
+                   ioc_, [&] { return !inbox_.empty() || state_.closed; }, deadline) &&
+               !inbox_.empty();
     }
 
     net::io_context ioc_{1};
@@ -186,8 +174,7 @@ namespace {
 template <class Next>
 class ws_impl final : public ws_client::impl {
 public:
-    ws_impl() : ws_(make_stream())
-    {
+    ws_impl() : ws_(make_stream()) {
         ws_.read_message_max(64u << 20);
         ws_.auto_fragment(false);
         // A close frame is recorded when it is read, before Beast answers it:
@@ -202,24 +189,21 @@ public:
         });
     }
 
-    ~ws_impl() override
-    {
+    ~ws_impl() override {
         // Let aborted operations finish while the stream is still alive.
         drop();
         ioc_.restart();
         ioc_.run_for(100ms);
     }
 
-    bool connect(std::uint16_t port, const connect_options& options) override
-    {
+    bool connect(std::uint16_t port, const connect_options& options) override {
         const auto deadline = steady::now() + options.timeout;
         if (auto ec = open(ioc_, ws_.next_layer(), port, deadline)) {
             error_ = describe(std::is_same_v<Next, tls_stream> ? "connect/TLS" : "connect", ec);
             return false;
         }
         ws_.set_option(websocket::stream_base::decorator([options](websocket::request_type& req) {
-            if (options.origin)
-                req.set(http::field::origin, *options.origin);
+            if (options.origin) req.set(http::field::origin, *options.origin);
             if (options.subprotocol)
                 req.set(http::field::sec_websocket_protocol, *options.subprotocol);
         }));
@@ -236,48 +220,45 @@ public:
         return true;
     }
 
-    std::uint16_t local_port() override
-    {
+    std::uint16_t local_port() override {
         beast::error_code ec;
         return beast::get_lowest_layer(ws_).socket().local_endpoint(ec).port();
     }
 
-    void write(std::string_view data, bool text, bool fin) override
-    {
-        if (paused_)
-            throw std::logic_error("ws_client: send while stopped reading");
+    void write(std::string_view data, bool text, bool fin) override {
+        if (paused_) throw std::logic_error("ws_client: send while stopped reading");
         if (state_.closed)
-            throw std::runtime_error("ws_client: send on a closed connection (" + state_.error + ")");
+            throw std::runtime_error("ws_client: send on a closed connection (" + state_.error +
+                                     ")");
         ws_.text(text);
         auto written = new_outcome();
         ws_.async_write_some(fin, net::buffer(data.data(), data.size()), complete(written));
         // Keep reading meanwhile: pings get their pong and a close is seen.
         arm_read();
-        if (!run_until(ioc_, [&] { return written->has_value(); }, steady::now() + 10s))
+        if (!run_until(
+                ioc_, [&] { return written->has_value(); }, steady::now() + 10s))
             throw std::runtime_error("ws_client: write timed out");
-        if (**written)
-            throw std::runtime_error(describe("ws_client: write", **written));
+        if (**written) throw std::runtime_error(describe("ws_client: write", **written));
     }
 
-    close_state close(int code, duration timeout) override
-    {
-        if (state_.closed)
-            return state_;
+    close_state close(int code, duration timeout) override {
+        if (state_.closed) return state_;
         paused_ = false;
         closing_ = true;
         auto closed = new_outcome();
-        ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)), complete(closed));
+        ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)),
+                        complete(closed));
         // A pending read ends with operation_aborted and the close operation
         // reads the server's close frame itself.
-        if (run_until(ioc_, [&] { return closed->has_value() && !read_armed_; }, steady::now() + timeout))
+        if (run_until(
+                ioc_, [&] { return closed->has_value() && !read_armed_; }, steady::now() + timeout))
             finish(**closed ? **closed : beast::error_code(websocket::error::closed));
         else
             finish(beast::error::timeout);
         return state_;
     }
 
-    void drop() override
-    {
+    void drop() override {
         beast::error_code ignored;
         beast::get_lowest_layer(ws_).socket().close(ignored);
         if (!state_.closed) {
@@ -286,17 +267,14 @@ public:
         }
     }
 
-    void arm_read() override
-    {
-        if (read_armed_ || state_.closed)
-            return;
+    void arm_read() override {
+        if (read_armed_ || state_.closed) return;
         read_armed_ = true;
         ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) { on_read(ec); });
     }
 
 private:
-    static websocket::stream<Next> make_stream_for(net::io_context& ioc)
-    {
+    static websocket::stream<Next> make_stream_for(net::io_context& ioc) {
         if constexpr (std::is_same_v<Next, tls_stream>)
             return websocket::stream<Next>(ioc, client_tls_context());
         else
@@ -305,8 +283,7 @@ private:
 
     websocket::stream<Next> make_stream() { return make_stream_for(ioc_); }
 
-    void on_read(beast::error_code ec)
-    {
+    void on_read(beast::error_code ec) {
         read_armed_ = false;
         if (ec == net::error::operation_aborted && closing_)
             return;  // our own close took over the reading
@@ -316,22 +293,18 @@ private:
         }
         inbox_.push_back({ws_.got_text(), beast::buffers_to_string(buffer_.data())});
         buffer_.consume(buffer_.size());
-        if (!paused_)
-            arm_read();
+        if (!paused_) arm_read();
     }
 
-    void finish(beast::error_code ec)
-    {
-        if (state_.closed)
-            return;
+    void finish(beast::error_code ec) {
+        if (state_.closed) return;
         state_.closed = true;
         if (ec == websocket::error::closed && !state_.close_frame) {
             state_.close_frame = true;
             state_.code = ws_.reason().code;
             state_.reason = std::string(ws_.reason().reason.c_str());
         }
-        if (ec != websocket::error::closed)
-            state_.error = ec.message();
+        if (ec != websocket::error::closed) state_.error = ec.message();
     }
 
     websocket::stream<Next> ws_;
@@ -349,17 +322,14 @@ ws_client& ws_client::operator=(ws_client&&) noexcept = default;
 
 namespace {
 
-ws_client::impl& need(const std::unique_ptr<ws_client::impl>& impl)
-{
-    if (!impl)
-        throw std::logic_error("ws_client: not connected");
+ws_client::impl& need(const std::unique_ptr<ws_client::impl>& impl) {
+    if (!impl) throw std::logic_error("ws_client: not connected");
     return *impl;
 }
 
 }  // namespace
 
-bool ws_client::connect(std::uint16_t port, const connect_options& options)
-{
+bool ws_client::connect(std::uint16_t port, const connect_options& options) {
     if (options.tls)
         impl_ = std::make_unique<ws_impl<tls_stream>>();
     else
@@ -374,29 +344,23 @@ void ws_client::send_text(std::string_view text) { need(impl_).write(text, true,
 void ws_client::send_json(const json& message) { send_text(message.dump()); }
 void ws_client::send_binary(std::string_view data) { need(impl_).write(data, false, true); }
 
-void ws_client::send_fragmented(const std::vector<std::string>& parts)
-{
+void ws_client::send_fragmented(const std::vector<std::string>& parts) {
     for (std::size_t i = 0; i < parts.size(); ++i)
         need(impl_).write(parts[i], true, i + 1 == parts.size());
 }
 
-std::optional<std::string> ws_client::read_text(duration timeout)
-{
+std::optional<std::string> ws_client::read_text(duration timeout) {
     auto& self = need(impl_);
-    if (!self.wait_message(steady::now() + timeout))
-        return std::nullopt;
+    if (!self.wait_message(steady::now() + timeout)) return std::nullopt;
     received message = std::move(self.inbox_.front());
     self.inbox_.pop_front();
-    if (!message.text)
-        throw std::runtime_error("ws_client: the server sent a binary message");
+    if (!message.text) throw std::runtime_error("ws_client: the server sent a binary message");
     return std::move(message.payload);
 }
 
-std::optional<json> ws_client::read_json(duration timeout)
-{
+std::optional<json> ws_client::read_json(duration timeout) {
     auto text = read_text(timeout);
-    if (!text)
-        return std::nullopt;
+    if (!text) return std::nullopt;
     auto message = json::parse(*text, nullptr, false);
     if (message.is_discarded())
         throw std::runtime_error("ws_client: the server sent a message that is not JSON: " + *text);
@@ -407,23 +371,19 @@ std::optional<json> ws_client::read_json(duration timeout)
     return message;
 }
 
-bool ws_client::expect_silence(duration window)
-{
+bool ws_client::expect_silence(duration window) {
     auto& self = need(impl_);
     return !self.wait_message(steady::now() + window) && !self.state_.closed;
 }
 
-close_state ws_client::expect_close(duration timeout)
-{
+close_state ws_client::expect_close(duration timeout) {
     auto& self = need(impl_);
     const auto deadline = steady::now() + timeout;
-    while (self.wait_message(deadline) || !self.inbox_.empty())
-        read_json(0ms);
+    while (self.wait_message(deadline) || !self.inbox_.empty()) read_json(0ms);
     return self.state_;
 }
 
-std::size_t ws_client::pending()
-{
+std::size_t ws_client::pending() {
     auto& self = need(impl_);
     self.paused_ = false;
     self.arm_read();
@@ -433,7 +393,9 @@ std::size_t ws_client::pending()
     return self.inbox_.size();
 }
 
-close_state ws_client::close(int code, duration timeout) { return need(impl_).close(code, timeout); }
+close_state ws_client::close(int code, duration timeout) {
+    return need(impl_).close(code, timeout);
+}
 void ws_client::drop() { need(impl_).drop(); }
 void ws_client::stop_reading() { need(impl_).paused_ = true; }
 const close_state& ws_client::state() const { return need(impl_).state_; }
@@ -446,9 +408,8 @@ std::int64_t ws_client::last_seq() const { return need(impl_).last_seq_; }
 namespace {
 
 template <class Stream>
-http_response exchange(net::io_context& ioc, Stream& stream, std::uint16_t port, const std::string& raw,
-                       steady::time_point deadline)
-{
+http_response exchange(net::io_context& ioc, Stream& stream, std::uint16_t port,
+                       const std::string& raw, steady::time_point deadline) {
     auto& socket = beast::get_lowest_layer(stream).socket();
     if (auto ec = open(ioc, stream, port, deadline))
         throw std::runtime_error(describe("http_exchange: connect", ec));
@@ -469,8 +430,8 @@ http_response exchange(net::io_context& ioc, Stream& stream, std::uint16_t port,
 
 }  // namespace
 
-http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw, duration timeout)
-{
+http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw,
+                            duration timeout) {
     net::io_context ioc{1};
     const auto deadline = steady::now() + timeout;
     if (tls) {
@@ -484,8 +445,7 @@ http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw
 // ---------------------------------------------------------------------------
 // tls_probe
 
-tls_probe_result tls_probe(std::uint16_t port, const tls_probe_options& options, duration timeout)
-{
+tls_probe_result tls_probe(std::uint16_t port, const tls_probe_options& options, duration timeout) {
     ssl::context ctx(ssl::context::tls_client);
     ctx.load_verify_file(shared_tls().certificate.string());
     ctx.set_verify_mode(ssl::verify_peer);
@@ -497,7 +457,8 @@ tls_probe_result tls_probe(std::uint16_t port, const tls_probe_options& options,
         SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION);
     else if (!options.max_version.empty())
         throw std::invalid_argument("tls_probe: max_version " + options.max_version);
-    if (!options.cipher_list.empty() && SSL_CTX_set_cipher_list(native, options.cipher_list.c_str()) != 1)
+    if (!options.cipher_list.empty() &&
+        SSL_CTX_set_cipher_list(native, options.cipher_list.c_str()) != 1)
         throw std::invalid_argument("tls_probe: cipher list " + options.cipher_list);
 
     net::io_context ioc{1};
@@ -530,8 +491,8 @@ public:
     std::shared_ptr<std::array<char, 4096>> scratch_ = std::make_shared<std::array<char, 4096>>();
 };
 
-silent_connection::silent_connection(std::uint16_t port, bool tls_handshake) : impl_(std::make_unique<impl>())
-{
+silent_connection::silent_connection(std::uint16_t port, bool tls_handshake)
+    : impl_(std::make_unique<impl>()) {
     impl_->tls_ = tls_handshake;
     const auto deadline = steady::now() + 10s;
     beast::error_code ec;
@@ -539,20 +500,17 @@ silent_connection::silent_connection(std::uint16_t port, bool tls_handshake) : i
         ec = open(impl_->ioc_, impl_->stream_, port, deadline);
     else
         ec = open(impl_->ioc_, impl_->stream_.next_layer(), port, deadline);
-    if (ec)
-        throw std::runtime_error(describe("silent_connection: connect", ec));
+    if (ec) throw std::runtime_error(describe("silent_connection: connect", ec));
 }
 
-silent_connection::~silent_connection()
-{
+silent_connection::~silent_connection() {
     beast::error_code ignored;
     beast::get_lowest_layer(impl_->stream_).socket().close(ignored);
     impl_->ioc_.restart();
     impl_->ioc_.run_for(100ms);
 }
 
-bool silent_connection::wait_closed(duration timeout)
-{
+bool silent_connection::wait_closed(duration timeout) {
     auto& self = *impl_;
     const auto deadline = steady::now() + timeout;
     while (!self.closed_) {
@@ -562,20 +520,19 @@ bool silent_connection::wait_closed(duration timeout)
         if (!self.pending_) {
             self.pending_ = new_outcome();
             auto buffer = net::buffer(*self.scratch_);
-            auto handler = [read = self.pending_, keep = self.scratch_](beast::error_code ec, std::size_t) {
-                *read = ec;
-            };
+            auto handler = [read = self.pending_, keep = self.scratch_](
+                               beast::error_code ec, std::size_t) { *read = ec; };
             if (self.tls_)
                 self.stream_.async_read_some(buffer, handler);
             else
                 self.stream_.next_layer().async_read_some(buffer, handler);
         }
         auto read = self.pending_;
-        if (!run_until(self.ioc_, [&] { return read->has_value(); }, deadline))
+        if (!run_until(
+                self.ioc_, [&] { return read->has_value(); }, deadline))
             return false;
         self.pending_.reset();
-        if (**read)
-            self.closed_ = true;
+        if (**read) self.closed_ = true;
     }
     return true;
 }

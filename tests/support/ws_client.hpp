@@ -48,11 +48,11 @@ struct connect_options {
 
 /// How a connection ended, as the client saw it.
 struct close_state {
-    bool closed = false;           ///< no more messages will come
-    bool close_frame = false;      ///< ended by a WebSocket close frame from the server
-    int code = 0;                  ///< the server's close code when close_frame
-    std::string reason;            ///< the server's close reason when close_frame
-    std::string error;             ///< the transport error otherwise (empty if none)
+    bool closed = false;       ///< no more messages will come
+    bool close_frame = false;  ///< ended by a WebSocket close frame from the server
+    int code = 0;              ///< the server's close code when close_frame
+    std::string reason;        ///< the server's close reason when close_frame
+    std::string error;         ///< the transport error otherwise (empty if none)
 };
 
 class ws_client {
@@ -116,7 +116,8 @@ private:
 
 /// Sends `raw` as is to 127.0.0.1:port (TLS or plain) and reads one HTTP
 /// response. Throws std::runtime_error when no response arrives in time.
-http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw, duration timeout = 10s);
+http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw,
+                            duration timeout = 10s);
 
 /// What a TLS client offers in tls_probe().
 struct tls_probe_options {
@@ -134,7 +135,8 @@ struct tls_probe_result {
 
 /// Performs only a TLS handshake with 127.0.0.1:port (verifying the shared
 /// test certificate), then disconnects.
-tls_probe_result tls_probe(std::uint16_t port, const tls_probe_options& options, duration timeout = 10s);
+tls_probe_result tls_probe(std::uint16_t port, const tls_probe_options& options,
+                           duration timeout = 10s);
 
 /// A connection that does nothing, to watch the server's handshake timeout.
 class silent_connection {

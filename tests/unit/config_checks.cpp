@@ -8,9 +8,9 @@ using namespace onymous::config;
 using namespace onymous::config::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("at least one listener, each with address and port", "[config]")
-{
-    CHECK(refusal("threads: 1\n") == "t.yaml:1: listeners: missing, expected a list of at least one listener");
+TEST_CASE("at least one listener, each with address and port", "[config]") {
+    CHECK(refusal("threads: 1\n") ==
+          "t.yaml:1: listeners: missing, expected a list of at least one listener");
     CHECK(refusal("threads: 1\nlisteners: []\n") ==
           "t.yaml:2: listeners: expected a list of at least one listener, got an empty list");
     CHECK(refusal("threads: 1\nlisteners:\n") ==
@@ -18,15 +18,17 @@ TEST_CASE("at least one listener, each with address and port", "[config]")
     CHECK(refusal("listeners: {address: 127.0.0.1, port: 1}\n") ==
           "t.yaml:1: listeners: expected a list of at least one listener, got a mapping");
     CHECK(refusal("listeners:\n  - 127.0.0.1:443\n") ==
-          "t.yaml:2: listeners[0]: expected a mapping with address, port and tls, got \"127.0.0.1:443\"");
-    CHECK(refusal("listeners:\n  - {address: 127.0.0.1, port: 1, tls: false}\n  - {port: 2, tls: false}\n") ==
-          "t.yaml:3: listeners[1].address: missing, expected an IPv4 or IPv6 address such as 127.0.0.1 or ::1");
+          "t.yaml:2: listeners[0]: expected a mapping with address, port and tls, got "
+          "\"127.0.0.1:443\"");
+    CHECK(refusal("listeners:\n  - {address: 127.0.0.1, port: 1, tls: false}\n  - {port: 2, tls: "
+                  "false}\n") ==
+          "t.yaml:3: listeners[1].address: missing, expected an IPv4 or IPv6 address such as "
+          "127.0.0.1 or ::1");
     CHECK(refusal("listeners:\n  - address: 127.0.0.1\n    tls: false\n") ==
           "t.yaml:2: listeners[0].port: missing, expected an integer from 0 to 65535");
 }
 
-TEST_CASE("two listeners may not share an address and a port", "[config]")
-{
+TEST_CASE("two listeners may not share an address and a port", "[config]") {
     CHECK(refusal("listeners:\n  - {address: 127.0.0.1, port: 80, tls: false}\n"
                   "  - {address: \"::1\", port: 80, tls: false}\n"
                   "  - address: 127.0.0.1\n    tls: false\n    port: 80\n") ==
@@ -38,71 +40,81 @@ TEST_CASE("two listeners may not share an address and a port", "[config]")
               .listeners.size() == 2);
 }
 
-TEST_CASE("a TLS listener needs the certificate and the key", "[config]")
-{
+TEST_CASE("a TLS listener needs the certificate and the key", "[config]") {
     CHECK(refusal("listeners:\n  - address: 127.0.0.1\n    port: 1\n    tls: true\n") ==
           "t.yaml:4: tls.certificate: required by the TLS listener listeners[0]");
     // tls defaults to true: blame the listener itself.
-    CHECK(refusal("listeners:\n  - {address: 127.0.0.1, port: 1, tls: false}\n  - address: 127.0.0.1\n"
-                  "    port: 2\n") == "t.yaml:3: tls.certificate: required by the TLS listener listeners[1]");
+    CHECK(refusal(
+              "listeners:\n  - {address: 127.0.0.1, port: 1, tls: false}\n  - address: 127.0.0.1\n"
+              "    port: 2\n") ==
+          "t.yaml:3: tls.certificate: required by the TLS listener listeners[1]");
     CHECK(refusal("listeners: [{address: 127.0.0.1, port: 1}]\ntls:\n  certificate: c.pem\n") ==
           "t.yaml:1: tls.private_key: required by the TLS listener listeners[0]");
-    CHECK(refusal("listeners: [{address: 127.0.0.1, port: 1}]\ntls:\n  certificate: \"\"\n  private_key: k.pem\n") ==
+    CHECK(refusal("listeners: [{address: 127.0.0.1, port: 1}]\ntls:\n  certificate: \"\"\n  "
+                  "private_key: k.pem\n") ==
           "t.yaml:3: tls.certificate: required by the TLS listener listeners[0]");
     // Plain listeners need no TLS section.
     CHECK_FALSE(parse_plain("").needs_tls());
 }
 
-TEST_CASE("limits that depend on each other", "[config]")
-{
+TEST_CASE("limits that depend on each other", "[config]") {
     CHECK(refusal_after_plain("limits:\n  max_message_bytes: 4096\n  max_sdp_bytes: 4097\n") ==
-          "t.yaml:4: limits.max_sdp_bytes: expected at most limits.max_message_bytes (4096), got 4097");
+          "t.yaml:4: limits.max_sdp_bytes: expected at most limits.max_message_bytes (4096), got "
+          "4097");
     // The refused key's own line, wherever the other one is.
-    CHECK(refusal_after_plain("limits:\n  max_sdp_bytes: 4097\n  burst: 1\n  max_message_bytes: 4096\n") ==
-          "t.yaml:3: limits.max_sdp_bytes: expected at most limits.max_message_bytes (4096), got 4097");
+    CHECK(refusal_after_plain(
+              "limits:\n  max_sdp_bytes: 4097\n  burst: 1\n  max_message_bytes: 4096\n") ==
+          "t.yaml:3: limits.max_sdp_bytes: expected at most limits.max_message_bytes (4096), got "
+          "4097");
     CHECK(refusal_after_plain("limits:\n  max_outbound_bytes: 65535\n") ==
-          "t.yaml:3: limits.max_outbound_bytes: expected at least limits.max_message_bytes (65536), got 65535");
+          "t.yaml:3: limits.max_outbound_bytes: expected at least limits.max_message_bytes "
+          "(65536), got 65535");
     CHECK(refusal_after_plain("limits:\n  ping_interval: 1m\n  idle_timeout: 60s\n") ==
           "t.yaml:3: limits.ping_interval: expected less than limits.idle_timeout (1m), got 1m");
     // ping_interval left out: the line of idle_timeout.
-    CHECK(refusal_after_plain("limits:\n  idle_timeout: 1500ms\n") ==
-          "t.yaml:3: limits.ping_interval: expected less than limits.idle_timeout (1500ms), got 20s");
+    CHECK(
+        refusal_after_plain("limits:\n  idle_timeout: 1500ms\n") ==
+        "t.yaml:3: limits.ping_interval: expected less than limits.idle_timeout (1500ms), got 20s");
     CHECK(refusal_after_plain("cluster:\n  heartbeat_interval: 5s\n") ==
-          "t.yaml:3: cluster.heartbeat_interval: expected less than cluster.node_timeout (5s), got 5s");
+          "t.yaml:3: cluster.heartbeat_interval: expected less than cluster.node_timeout (5s), got "
+          "5s");
 
-    SECTION("sizes left out follow max_message_bytes")
-    {
+    SECTION("sizes left out follow max_message_bytes") {
         const settings small = parse_plain("limits:\n  max_message_bytes: 4096\n");
         CHECK(small.limits.max_sdp_bytes == 4096);
         CHECK(small.limits.max_outbound_bytes == 1048576);
         const settings large = parse_plain("limits:\n  max_message_bytes: 2000000\n");
         CHECK(large.limits.max_sdp_bytes == 32768);
         CHECK(large.limits.max_outbound_bytes == 2000000);
-        CHECK(refusal_after_plain("limits:\n  max_message_bytes: 2000000\n  max_outbound_bytes: 1048576\n") ==
-              "t.yaml:4: limits.max_outbound_bytes: expected at least limits.max_message_bytes (2000000), "
+        CHECK(refusal_after_plain(
+                  "limits:\n  max_message_bytes: 2000000\n  max_outbound_bytes: 1048576\n") ==
+              "t.yaml:4: limits.max_outbound_bytes: expected at least limits.max_message_bytes "
+              "(2000000), "
               "got 1048576");
     }
 
-    const settings s = parse_plain("limits:\n  max_message_bytes: 4096\n  max_sdp_bytes: 4096\n"
-                                   "  max_outbound_bytes: 4096\n  ping_interval: 999ms\n  idle_timeout: 1s\n");
+    const settings s = parse_plain(
+        "limits:\n  max_message_bytes: 4096\n  max_sdp_bytes: 4096\n"
+        "  max_outbound_bytes: 4096\n  ping_interval: 999ms\n  idle_timeout: 1s\n");
     CHECK(s.limits.max_sdp_bytes == 4096);
     CHECK(s.limits.max_outbound_bytes == 4096);
     CHECK(s.limits.ping_interval == 999ms);
 }
 
-TEST_CASE("TURN URLs need a secret, relay_only needs TURN", "[config]")
-{
+TEST_CASE("TURN URLs need a secret, relay_only needs TURN", "[config]") {
     CHECK(refusal_after_plain("ice:\n  turn:\n    urls: [\"turn:a\"]\n") ==
-          "t.yaml:4: ice.turn.urls: needs ice.turn.secret or ice.turn.secret_file to mint TURN credentials");
+          "t.yaml:4: ice.turn.urls: needs ice.turn.secret or ice.turn.secret_file to mint TURN "
+          "credentials");
     CHECK(refusal_after_plain("ice:\n  privacy: relay_only\n") ==
-          "t.yaml:3: ice.privacy: relay_only needs ice.turn.urls: without a TURN relay no pair could connect");
+          "t.yaml:3: ice.privacy: relay_only needs ice.turn.urls: without a TURN relay no pair "
+          "could connect");
 }
 
-TEST_CASE("relative paths resolve against the base directory", "[config]")
-{
-    const std::string text = "listeners: [{address: 127.0.0.1, port: 1}]\n"
-                             "tls: {certificate: tls/cert.pem, private_key: ../keys/key.pem}\n"
-                             "web: {root: ./web}\n";
+TEST_CASE("relative paths resolve against the base directory", "[config]") {
+    const std::string text =
+        "listeners: [{address: 127.0.0.1, port: 1}]\n"
+        "tls: {certificate: tls/cert.pem, private_key: ../keys/key.pem}\n"
+        "web: {root: ./web}\n";
     const settings s = parse(text, "t.yaml", "/etc/onymous");
     CHECK(s.tls.certificate == "/etc/onymous/tls/cert.pem");
     CHECK(s.tls.private_key == "/etc/keys/key.pem");
@@ -112,58 +124,59 @@ TEST_CASE("relative paths resolve against the base directory", "[config]")
     CHECK(as_given.tls.certificate == "tls/cert.pem");
     CHECK(as_given.web.root == "./web");
 
-    const settings absolute = parse("listeners: [{address: 127.0.0.1, port: 1}]\n"
-                                    "tls: {certificate: /c.pem, private_key: /k.pem}\n",
-                                    "t.yaml", "/etc/onymous");
+    const settings absolute = parse(
+        "listeners: [{address: 127.0.0.1, port: 1}]\n"
+        "tls: {certificate: /c.pem, private_key: /k.pem}\n",
+        "t.yaml", "/etc/onymous");
     CHECK(absolute.tls.certificate == "/c.pem");
     CHECK(absolute.web.root.empty());
 }
 
-TEST_CASE("the TURN secret file holds one or two secrets", "[config]")
-{
+TEST_CASE("the TURN secret file holds one or two secrets", "[config]") {
     const scratch_dir dir;
-    const std::string prefix = "ice:\n  turn:\n    urls: [\"turns:turn.example.org\"]\n    secret_file: ";
+    const std::string prefix =
+        "ice:\n  turn:\n    urls: [\"turns:turn.example.org\"]\n    secret_file: ";
 
-    SECTION("one line, trailing newline trimmed, resolved against the base directory")
-    {
+    SECTION("one line, trailing newline trimmed, resolved against the base directory") {
         dir.write("secret", "s3cret\n");
         const settings s = parse_plain(prefix + "secret\n", dir.path());
         CHECK(s.ice.turn.secrets == std::vector<std::string>{"s3cret"});
         CHECK(s.ice.turn.secret_file == dir.path() + "/secret");
     }
-    SECTION("two lines with CRLF and no final newline")
-    {
+    SECTION("two lines with CRLF and no final newline") {
         const std::string path = dir.write("two", "new\r\nold");
-        CHECK(parse_plain(prefix + path + "\n").ice.turn.secrets == std::vector<std::string>{"new", "old"});
+        CHECK(parse_plain(prefix + path + "\n").ice.turn.secrets ==
+              std::vector<std::string>{"new", "old"});
     }
-    SECTION("trailing empty lines are ignored")
-    {
+    SECTION("trailing empty lines are ignored") {
         const std::string path = dir.write("blank", "a\nb\n\n\n");
-        CHECK(parse_plain(prefix + path + "\n").ice.turn.secrets == std::vector<std::string>{"a", "b"});
+        CHECK(parse_plain(prefix + path + "\n").ice.turn.secrets ==
+              std::vector<std::string>{"a", "b"});
     }
-    SECTION("refusals never show the file's content")
-    {
+    SECTION("refusals never show the file's content") {
         const std::string missing = dir.path() + "/missing";
         CHECK(refusal_after_plain(prefix + missing + "\n") ==
-              "t.yaml:5: ice.turn.secret_file: cannot read \"" + missing + "\": No such file or directory");
+              "t.yaml:5: ice.turn.secret_file: cannot read \"" + missing +
+                  "\": No such file or directory");
         CHECK(refusal_after_plain(prefix + dir.path() + "\n") ==
               "t.yaml:5: ice.turn.secret_file: cannot read \"" + dir.path() + "\": Is a directory");
         const std::string empty = dir.write("empty", "\n");
         CHECK(refusal_after_plain(prefix + empty + "\n") ==
-              "t.yaml:5: ice.turn.secret_file: expected one or two secrets, one per line in \"" + empty +
-                  "\", got an empty file");
+              "t.yaml:5: ice.turn.secret_file: expected one or two secrets, one per line in \"" +
+                  empty + "\", got an empty file");
         const std::string three = dir.write("three", "a\nb\nc\n");
         CHECK(refusal_after_plain(prefix + three + "\n") ==
-              "t.yaml:5: ice.turn.secret_file: expected at most two secrets, one per line in \"" + three +
-                  "\", got 3");
+              "t.yaml:5: ice.turn.secret_file: expected at most two secrets, one per line in \"" +
+                  three + "\", got 3");
         const std::string gap = dir.write("gap", "\nb\n");
         CHECK(refusal_after_plain(prefix + gap + "\n") ==
-              "t.yaml:5: ice.turn.secret_file: expected a secret on line 1 in \"" + gap + "\", got an empty line");
+              "t.yaml:5: ice.turn.secret_file: expected a secret on line 1 in \"" + gap +
+                  "\", got an empty line");
     }
-    SECTION("not together with secret")
-    {
+    SECTION("not together with secret") {
         const std::string path = dir.write("secret", "s3cret\n");
         CHECK(refusal_after_plain(prefix + path + "\n    secret: other\n") ==
-              "t.yaml:5: ice.turn.secret_file: cannot be set together with ice.turn.secret: use one of them");
+              "t.yaml:5: ice.turn.secret_file: cannot be set together with ice.turn.secret: use "
+              "one of them");
     }
 }

@@ -10,8 +10,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void check_contract_defaults(const settings& s)
-{
+void check_contract_defaults(const settings& s) {
     CHECK(s.threads == 0);
     CHECK(s.tls.certificate.empty());
     CHECK(s.tls.private_key.empty());
@@ -60,8 +59,7 @@ void check_contract_defaults(const settings& s)
 
 }  // namespace
 
-TEST_CASE("the struct's defaults are CONFIG.md's", "[config]")
-{
+TEST_CASE("the struct's defaults are CONFIG.md's", "[config]") {
     check_contract_defaults(settings{});
     const cluster_settings c;
     CHECK(c.redis.empty());
@@ -73,8 +71,7 @@ TEST_CASE("the struct's defaults are CONFIG.md's", "[config]")
     CHECK_FALSE(item.proxy_protocol);
 }
 
-TEST_CASE("keys left out keep their defaults", "[config]")
-{
+TEST_CASE("keys left out keep their defaults", "[config]") {
     const settings s = parse_plain("");
     check_contract_defaults(s);
     REQUIRE(s.listeners.size() == 1);
@@ -85,14 +82,13 @@ TEST_CASE("keys left out keep their defaults", "[config]")
     CHECK_FALSE(s.needs_tls());
 }
 
-TEST_CASE("empty sections and lists are the same as left out", "[config]")
-{
-    check_contract_defaults(parse_plain("tls:\nadmin:\nlimits:\nmatching: {}\nice:\n  stun:\n  turn:\nweb:\n"
-                                        "shutdown:\nlogging:\nallowed_origins:\ntrusted_proxies: []\n"));
+TEST_CASE("empty sections and lists are the same as left out", "[config]") {
+    check_contract_defaults(
+        parse_plain("tls:\nadmin:\nlimits:\nmatching: {}\nice:\n  stun:\n  turn:\nweb:\n"
+                    "shutdown:\nlogging:\nallowed_origins:\ntrusted_proxies: []\n"));
 }
 
-TEST_CASE("every key lands in its field", "[config]")
-{
+TEST_CASE("every key lands in its field", "[config]") {
     // Values differ from the defaults so that a crossed setter shows.
     const settings s = parse(R"(threads: 3
 listeners:
@@ -155,9 +151,11 @@ cluster:
     CHECK(s.tls.min_version == "1.3");
     CHECK(s.admin.address == "::1");
     CHECK(s.admin.port == 0);
-    CHECK(s.allowed_origins ==
-          std::vector<std::string>{"https://chat.example.org", "http://localhost:8080", "https://[::1]:8443"});
-    CHECK(s.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"});
+    CHECK(s.allowed_origins == std::vector<std::string>{"https://chat.example.org",
+                                                        "http://localhost:8080",
+                                                        "https://[::1]:8443"});
+    CHECK(s.trusted_proxies ==
+          std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"});
 
     const limits_settings& l = s.limits;
     CHECK(l.max_connections == 1);
@@ -182,7 +180,8 @@ cluster:
     CHECK(s.matching.interest_timeout == 0ms);
     CHECK(s.matching.rematch_cooldown == 0ms);
 
-    CHECK(s.ice.stun == std::vector<std::string>{"stun:stun.example.org:3478", "stuns:stun.example.org"});
+    CHECK(s.ice.stun ==
+          std::vector<std::string>{"stun:stun.example.org:3478", "stuns:stun.example.org"});
     CHECK(s.ice.turn.urls == std::vector<std::string>{"turn:turn.example.org:3478?transport=udp",
                                                       "turns:turn.example.org:5349?transport=tcp"});
     CHECK(s.ice.turn.secrets == std::vector<std::string>{"new", "old"});
@@ -200,8 +199,7 @@ cluster:
     CHECK(s.cluster->node_timeout == 10min);
 }
 
-TEST_CASE("every choice maps to its value", "[config]")
-{
+TEST_CASE("every choice maps to its value", "[config]") {
     CHECK(parse_plain("tls: {min_version: 1.2}\n").tls.min_version == "1.2");
     CHECK(parse_plain("tls: {min_version: 1.3}\n").tls.min_version == "1.3");
     CHECK(parse_plain("logging: {level: error}\n").logging.level == log_level::error);
@@ -212,8 +210,7 @@ TEST_CASE("every choice maps to its value", "[config]")
     CHECK(parse_plain("ice: {privacy: \"off\"}\n").ice.privacy == ice_privacy::off);
 }
 
-TEST_CASE("a present cluster section, even empty, has the defaults", "[config]")
-{
+TEST_CASE("a present cluster section, even empty, has the defaults", "[config]") {
     for (const char* text : {"cluster:\n", "cluster: {}\n", "cluster: {redis: \"\"}\n"}) {
         INFO(text);
         const settings s = parse_plain(text);
@@ -227,14 +224,12 @@ TEST_CASE("a present cluster section, even empty, has the defaults", "[config]")
           "redis://:pw@127.0.0.1:6379");
 }
 
-TEST_CASE("threads 0 stays 0 for the daemon to resolve", "[config]")
-{
+TEST_CASE("threads 0 stays 0 for the daemon to resolve", "[config]") {
     CHECK(parse_plain("threads: 0\n").threads == 0);
     CHECK(parse_plain("threads: 1024\n").threads == 1024);
 }
 
-TEST_CASE("needs_tls is true when some listener uses TLS", "[config]")
-{
+TEST_CASE("needs_tls is true when some listener uses TLS", "[config]") {
     settings s;
     CHECK_FALSE(s.needs_tls());
     s.listeners.push_back({"127.0.0.1", 1, false, false});
@@ -243,10 +238,11 @@ TEST_CASE("needs_tls is true when some listener uses TLS", "[config]")
     CHECK(s.needs_tls());
 }
 
-TEST_CASE("an empty string and a secret list of one are accepted", "[config]")
-{
+TEST_CASE("an empty string and a secret list of one are accepted", "[config]") {
     CHECK(parse_plain("ice: {turn: {secret: \"\"}}\n").ice.turn.secrets.empty());
-    CHECK(parse_plain("ice: {turn: {secret: s3cret}}\n").ice.turn.secrets == std::vector<std::string>{"s3cret"});
-    CHECK(parse_plain("ice: {turn: {secret: [only]}}\n").ice.turn.secrets == std::vector<std::string>{"only"});
+    CHECK(parse_plain("ice: {turn: {secret: s3cret}}\n").ice.turn.secrets ==
+          std::vector<std::string>{"s3cret"});
+    CHECK(parse_plain("ice: {turn: {secret: [only]}}\n").ice.turn.secrets ==
+          std::vector<std::string>{"only"});
     CHECK(parse_plain("ice: {turn: {secret: []}}\n").ice.turn.secrets.empty());
 }

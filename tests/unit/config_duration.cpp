@@ -11,16 +11,14 @@ using namespace std::chrono_literals;
 namespace {
 
 // The parsed value, or -1ms when refused (no valid duration is negative).
-duration parsed(std::string_view text)
-{
+duration parsed(std::string_view text) {
     duration out = -1ms;
     return parse_duration(text, out) ? out : -1ms;
 }
 
 }  // namespace
 
-TEST_CASE("parse_duration reads every unit", "[config]")
-{
+TEST_CASE("parse_duration reads every unit", "[config]") {
     CHECK(parsed("250ms") == 250ms);
     CHECK(parsed("10s") == 10s);
     CHECK(parsed("5m") == 5min);
@@ -31,10 +29,10 @@ TEST_CASE("parse_duration reads every unit", "[config]")
     CHECK(parsed("90m") == 90min);
 }
 
-TEST_CASE("parse_duration refuses anything but <integer><unit>", "[config]")
-{
-    for (const char* text : {"", "10", "0", "s", "ms", "10 s", " 10s", "10s ", "1.5s", "-1s", "+1s", "10S", "10sec",
-                             "1h30m", "10us", "10d", "1e3ms", "0x10s", "10ms5", "s10"}) {
+TEST_CASE("parse_duration refuses anything but <integer><unit>", "[config]") {
+    for (const char* text :
+         {"",    "10",  "0",     "s",     "ms",   "10 s", " 10s",  "10s ",  "1.5s",  "-1s",
+          "+1s", "10S", "10sec", "1h30m", "10us", "10d",  "1e3ms", "0x10s", "10ms5", "s10"}) {
         INFO(text);
         duration out = 42ms;
         CHECK_FALSE(parse_duration(text, out));
@@ -42,8 +40,7 @@ TEST_CASE("parse_duration refuses anything but <integer><unit>", "[config]")
     }
 }
 
-TEST_CASE("parse_duration refuses what overflows milliseconds", "[config]")
-{
+TEST_CASE("parse_duration refuses what overflows milliseconds", "[config]") {
     constexpr auto max_ms = std::numeric_limits<duration::rep>::max();  // 9223372036854775807
     CHECK(parsed("9223372036854775807ms") == duration(max_ms));
     CHECK(parsed("9223372036854775808ms") == -1ms);

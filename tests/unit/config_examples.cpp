@@ -13,8 +13,7 @@ namespace {
 
 const std::string source_dir = ONYMOUS_SOURCE_DIR;
 
-std::string read_source(const std::string& relative)
-{
+std::string read_source(const std::string& relative) {
     std::ifstream in(source_dir + "/" + relative);
     REQUIRE(in.good());
     std::ostringstream text;
@@ -24,8 +23,7 @@ std::string read_source(const std::string& relative)
 
 // The text with the "# " of every line from `marker` to the end removed: the
 // file's commented-out example, switched on.
-std::string uncomment_from(const std::string& text, const std::string& marker)
-{
+std::string uncomment_from(const std::string& text, const std::string& marker) {
     const auto start = text.find(marker);
     REQUIRE(start != std::string::npos);
     std::string out = text.substr(0, start);
@@ -38,8 +36,7 @@ std::string uncomment_from(const std::string& text, const std::string& marker)
 
 }  // namespace
 
-TEST_CASE("the production example loads with the contract's defaults", "[config]")
-{
+TEST_CASE("the production example loads with the contract's defaults", "[config]") {
     const settings s = load_file(source_dir + "/config/onymousd.yaml");
     REQUIRE(s.listeners.size() == 1);
     CHECK(s.listeners[0] == listener{"::", 443, true, false});
@@ -56,8 +53,7 @@ TEST_CASE("the production example loads with the contract's defaults", "[config]
     CHECK_FALSE(s.cluster.has_value());
 }
 
-TEST_CASE("the production example's cluster section is valid once switched on", "[config]")
-{
+TEST_CASE("the production example's cluster section is valid once switched on", "[config]") {
     const std::string text = uncomment_from(read_source("config/onymousd.yaml"), "# cluster:");
     const settings s = parse(text, "onymousd.yaml");
     REQUIRE(s.cluster.has_value());
@@ -67,8 +63,7 @@ TEST_CASE("the production example's cluster section is valid once switched on", 
     CHECK(s.cluster->node_timeout == cluster_settings{}.node_timeout);
 }
 
-TEST_CASE("the development config loads with paths beside it", "[config]")
-{
+TEST_CASE("the development config loads with paths beside it", "[config]") {
     const settings s = load_file(source_dir + "/config/dev.yaml");
     REQUIRE(s.listeners.size() == 2);
     CHECK(s.listeners[0] == listener{"127.0.0.1", 8443, true, false});
@@ -81,21 +76,21 @@ TEST_CASE("the development config loads with paths beside it", "[config]")
     CHECK(s.ice.turn.urls.empty());
 }
 
-TEST_CASE("load_file names the file it cannot read", "[config]")
-{
+TEST_CASE("load_file names the file it cannot read", "[config]") {
     const std::string missing = source_dir + "/config/no-such-file.yaml";
     CHECK_THROWS_WITH(load_file(missing), missing + ": cannot read: No such file or directory");
     const scratch_dir dir;
     const std::string bad = dir.write("bad.yaml", std::string(plain) + "threads: x\n");
-    CHECK_THROWS_WITH(load_file(bad), bad + ":2: threads: expected an integer from 0 to 1024, got \"x\"");
+    CHECK_THROWS_WITH(load_file(bad),
+                      bad + ":2: threads: expected an integer from 0 to 1024, got \"x\"");
 }
 
-TEST_CASE("every key is documented and in the production example", "[config]")
-{
+TEST_CASE("every key is documented and in the production example", "[config]") {
     const std::string docs = read_source("docs/configuration.md");
     const std::string example = read_source("config/onymousd.yaml");
     const std::vector<std::string> keys = key_names();
-    CHECK(keys.size() == 48);  // CONFIG.md's keys (listeners, its 4 item keys, 42 others) and limits.close_timeout
+    CHECK(keys.size() ==
+          48);  // CONFIG.md's keys (listeners, its 4 item keys, 42 others) and limits.close_timeout
     for (const std::string& key : keys) {
         INFO(key);
         CHECK(docs.find("`" + key + "`") != std::string::npos);

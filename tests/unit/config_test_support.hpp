@@ -14,11 +14,11 @@ namespace onymous::config::test {
 
 /// One plain listener: the least a configuration needs. Line 1 of every
 /// test text, so that line numbers in expected messages start at 2.
-inline constexpr std::string_view plain = "listeners: [{address: 127.0.0.1, port: 0, tls: false}]\n";
+inline constexpr std::string_view plain =
+    "listeners: [{address: 127.0.0.1, port: 0, tls: false}]\n";
 
 /// The message parse() refuses `yaml` with, or "(accepted)".
-inline std::string refusal(std::string_view yaml, std::string_view base_dir = {})
-{
+inline std::string refusal(std::string_view yaml, std::string_view base_dir = {}) {
     try {
         parse(yaml, "t.yaml", base_dir);
     } catch (const config_error& error) {
@@ -28,14 +28,12 @@ inline std::string refusal(std::string_view yaml, std::string_view base_dir = {}
 }
 
 /// The message parse() refuses `plain` followed by `rest` with, or "(accepted)".
-inline std::string refusal_after_plain(std::string_view rest)
-{
+inline std::string refusal_after_plain(std::string_view rest) {
     return refusal(std::string(plain) + std::string(rest));
 }
 
 /// `plain` followed by `rest`.
-inline settings parse_plain(std::string_view rest, std::string_view base_dir = {})
-{
+inline settings parse_plain(std::string_view rest, std::string_view base_dir = {}) {
     return parse(std::string(plain) + std::string(rest), "t.yaml", base_dir);
 }
 
@@ -43,8 +41,8 @@ inline settings parse_plain(std::string_view rest, std::string_view base_dir = {
 class scratch_dir {
 public:
     scratch_dir()
-        : path_(std::filesystem::temp_directory_path() / ("onymous-config-test-" + std::to_string(::getpid())))
-    {
+        : path_(std::filesystem::temp_directory_path() /
+                ("onymous-config-test-" + std::to_string(::getpid()))) {
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }
@@ -53,8 +51,7 @@ public:
     scratch_dir& operator=(const scratch_dir&) = delete;
 
     /// Writes `text` to `name` in the directory; returns the full path.
-    std::string write(const std::string& name, std::string_view text) const
-    {
+    std::string write(const std::string& name, std::string_view text) const {
         const auto file = path_ / name;
         std::ofstream(file, std::ios::binary) << text;
         return file.string();

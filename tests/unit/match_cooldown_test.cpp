@@ -20,8 +20,7 @@ void pair_then_skip(world& w, client& a, client& b) {
     b.next();
 }
 
-TEST_CASE("matcher does not re-match inside the cooldown, and does after it unaided",
-          "[match]") {
+TEST_CASE("matcher does not re-match inside the cooldown, and does after it unaided", "[match]") {
     world w;
     client a(w), b(w);
     pair_then_skip(w, a, b);
@@ -125,7 +124,7 @@ TEST_CASE("matcher keeps a cooldown that only one side still remembers", "[match
     a.leave();
     c.leave();
     b.join();
-    a.join();  // a looks for a partner: its own memory says nothing of b
+    a.join();                       // a looks for a partner: its own memory says nothing of b
     CHECK(a.events().size() == 2);  // matched twice
     CHECK(b.events().size() == 2);  // matched, partner_left
     w.advance(30s);

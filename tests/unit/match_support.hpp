@@ -85,7 +85,8 @@ private:
 class client {
 public:
     explicit client(world& w)
-        : matcher_(w.get()), peer_(std::make_shared<recording_peer>()),
+        : matcher_(w.get()),
+          peer_(std::make_shared<recording_peer>()),
           member_(matcher_.attach(peer_)) {}
     ~client() {
         if (member_) matcher_.detach(member_);
@@ -127,8 +128,8 @@ private:
 
 /// True when `a` and `b` were just matched with each other.
 inline bool just_paired(const client& a, const client& b) {
-    return !a.events().empty() && !b.events().empty() && a.last().matched &&
-           b.last().matched && a.partner() == b.as_peer() && b.partner() == a.as_peer() &&
+    return !a.events().empty() && !b.events().empty() && a.last().matched && b.last().matched &&
+           a.partner() == b.as_peer() && b.partner() == a.as_peer() &&
            a.last().pair.pair_id == b.last().pair.pair_id;
 }
 

@@ -55,8 +55,8 @@ std::pair<std::size_t, bool> choose_among(world& w,
     return {};
 }
 
-const std::vector<std::vector<std::string>> eight_topics = {
-    {"t0"}, {"t1"}, {"t2"}, {"t3"}, {"t4"}, {"t5"}, {"t6"}, {"t7"}};
+const std::vector<std::vector<std::string>> eight_topics = {{"t0"}, {"t1"}, {"t2"}, {"t3"},
+                                                            {"t4"}, {"t5"}, {"t6"}, {"t7"}};
 
 TEST_CASE("matcher chooses uniformly among eligible waiters", "[match]") {
     world w;

@@ -11,22 +11,20 @@ using namespace onymous::protocol;
 
 namespace {
 
-parse_result parse_join(const nlohmann::json& fields, parse_limits limits = {})
-{
+parse_result parse_join(const nlohmann::json& fields, parse_limits limits = {}) {
     nlohmann::json message = fields;
     message["type"] = "join";
     return parse(message.dump(), limits);
 }
 
-join_message accepted(const nlohmann::json& fields, parse_limits limits = {})
-{
+join_message accepted(const nlohmann::json& fields, parse_limits limits = {}) {
     const parse_result result = parse_join(fields, limits);
     if (const auto* error = std::get_if<parse_error>(&result)) FAIL(error->message);
     return std::get<join_message>(std::get<client_message>(result));
 }
 
-void check_refused(const nlohmann::json& fields, std::string_view message, parse_limits limits = {})
-{
+void check_refused(const nlohmann::json& fields, std::string_view message,
+                   parse_limits limits = {}) {
     INFO(fields.dump());
     const parse_result result = parse_join(fields, limits);
     REQUIRE(std::holds_alternative<parse_error>(result));
@@ -36,13 +34,11 @@ void check_refused(const nlohmann::json& fields, std::string_view message, parse
     CHECK(error.ref == "join");
 }
 
-std::vector<std::string> interests_of(const nlohmann::json& list)
-{
+std::vector<std::string> interests_of(const nlohmann::json& list) {
     return accepted({{"interests", list}}).interests;
 }
 
-std::string repeat(std::string_view piece, std::size_t times)
-{
+std::string repeat(std::string_view piece, std::size_t times) {
     std::string out;
     for (std::size_t i = 0; i < times; ++i) out += piece;
     return out;
@@ -50,8 +46,7 @@ std::string repeat(std::string_view piece, std::size_t times)
 
 }  // namespace
 
-TEST_CASE("join mode defaults to video and accepts only text or video", "[protocol]")
-{
+TEST_CASE("join mode defaults to video and accepts only text or video", "[protocol]") {
     CHECK(accepted(nlohmann::json::object()).mode == chat_mode::video);
     CHECK(accepted({{"mode", "video"}}).mode == chat_mode::video);
     CHECK(accepted({{"mode", "text"}}).mode == chat_mode::text);
@@ -63,8 +58,7 @@ TEST_CASE("join mode defaults to video and accepts only text or video", "[protoc
     }
 }
 
-TEST_CASE("join interests must be an array of at most max_interests strings", "[protocol]")
-{
+TEST_CASE("join interests must be an array of at most max_interests strings", "[protocol]") {
     CHECK(interests_of(nlohmann::json::array()).empty());
     for (const nlohmann::json& list : {nlohmann::json("music"), nlohmann::json(nullptr),
                                        nlohmann::json::object(), nlohmann::json(3)}) {
@@ -73,8 +67,7 @@ TEST_CASE("join interests must be an array of at most max_interests strings", "[
     check_refused({{"interests", {"music", 5}}}, "interests[1] must be a string");
     check_refused({{"interests", {nullptr}}}, "interests[0] must be a string");
 
-    SECTION("the raw count is bounded, before dedupe")
-    {
+    SECTION("the raw count is bounded, before dedupe") {
         const parse_limits three{32768, 3};
         CHECK(accepted({{"interests", {"a", "b", "c"}}}, three).interests.size() == 3);
         check_refused({{"interests", {"a", "b", "c", "d"}}}, "too many interests", three);
@@ -86,8 +79,7 @@ TEST_CASE("join interests must be an array of at most max_interests strings", "[
     }
 }
 
-TEST_CASE("interests are trimmed of ASCII white space and ASCII-lower-cased", "[protocol]")
-{
+TEST_CASE("interests are trimmed of ASCII white space and ASCII-lower-cased", "[protocol]") {
     CHECK(interests_of({"  Music\t"}) == std::vector<std::string>{"music"});
     CHECK(interests_of({" \t\n\v\f\rChess \t\n\v\f\r"}) == std::vector<std::string>{"chess"});
     CHECK(interests_of({"Rock And Roll"}) == std::vector<std::string>{"rock and roll"});
@@ -99,14 +91,12 @@ TEST_CASE("interests are trimmed of ASCII white space and ASCII-lower-cased", "[
     CHECK(interests_of({"\u00A0go"}) == std::vector<std::string>{"\u00A0go"});
 }
 
-TEST_CASE("duplicates collapse after normalisation, keeping first-seen order", "[protocol]")
-{
+TEST_CASE("duplicates collapse after normalisation, keeping first-seen order", "[protocol]") {
     CHECK(interests_of({"Chess", "music", " chess ", "MUSIC", "go", "chess"}) ==
           std::vector<std::string>{"chess", "music", "go"});
 }
 
-TEST_CASE("an interest must be 1 to 32 bytes after trimming", "[protocol]")
-{
+TEST_CASE("an interest must be 1 to 32 bytes after trimming", "[protocol]") {
     const std::string ascii_32(32, 'a');
     CHECK(interests_of({"  " + ascii_32 + "  "}) == std::vector<std::string>{ascii_32});
     check_refused({{"interests", {std::string(33, 'a')}}}, "interests[0] is longer than 32 bytes");
@@ -117,39 +107,36 @@ TEST_CASE("an interest must be 1 to 32 bytes after trimming", "[protocol]")
     check_refused({{"interests", {" \t\r\n"}}}, "interests[0] is empty after trimming");
 }
 
-TEST_CASE("interests with control, zero-width or bidi characters are refused", "[protocol]")
-{
+TEST_CASE("interests with control, zero-width or bidi characters are refused", "[protocol]") {
     const std::string control = "interests[0] contains a control character";
-    for (const char* bad : {"a\u0001b", "a\u001Fb", "a\u007Fb", "a\u0080b",
-                            "a\u0085b", "a\u009Fb", " \u0085music"}) {
+    for (const char* bad :
+         {"a\u0001b", "a\u001Fb", "a\u007Fb", "a\u0080b", "a\u0085b", "a\u009Fb", " \u0085music"}) {
         check_refused({{"interests", {bad}}}, control);
     }
     check_refused({{"interests", {std::string("a\0b", 3)}}}, control);
 
-    for (const char* bad : {"a\u200Bb", "a\u200Cb", "a\u200Db", "a\u2060b", "\uFEFFab",
-                            "a\u180Eb"}) {
+    for (const char* bad :
+         {"a\u200Bb", "a\u200Cb", "a\u200Db", "a\u2060b", "\uFEFFab", "a\u180Eb"}) {
         check_refused({{"interests", {bad}}}, "interests[0] contains a zero-width character");
     }
-    for (const char* bad : {"a\u061Cb", "a\u200Eb", "a\u200Fb", "a\u202Ab", "a\u202Bb",
-                            "a\u202Cb", "a\u202Db", "a\u202Eb", "a\u2066b", "a\u2067b",
-                            "a\u2068b", "a\u2069b"}) {
+    for (const char* bad :
+         {"a\u061Cb", "a\u200Eb", "a\u200Fb", "a\u202Ab", "a\u202Bb", "a\u202Cb", "a\u202Db",
+          "a\u202Eb", "a\u2066b", "a\u2067b", "a\u2068b", "a\u2069b"}) {
         check_refused({{"interests", {bad}}}, "interests[0] contains a bidi control character");
     }
     // Neighbours of the refused ranges are ordinary characters.
-    for (const char* fine : {"a\u00A0b", "a\u200Ab", "a\u2010b", "a\u2028b", "a\u2065b",
-                             "a\u206Ab", "a\u180Db", "a\u180Fb", "a\u061Bb", "a\uFEFEb"}) {
+    for (const char* fine : {"a\u00A0b", "a\u200Ab", "a\u2010b", "a\u2028b", "a\u2065b", "a\u206Ab",
+                             "a\u180Db", "a\u180Fb", "a\u061Bb", "a\uFEFEb"}) {
         CHECK(interests_of({fine}) == std::vector<std::string>{fine});
     }
 }
 
-TEST_CASE("the first bad interest is the one reported", "[protocol]")
-{
+TEST_CASE("the first bad interest is the one reported", "[protocol]") {
     check_refused({{"interests", {"ok", "fine", "a\u200Bb", ""}}},
                   "interests[2] contains a zero-width character");
 }
 
-TEST_CASE("normalise_interest checks UTF-8 strictly", "[protocol]")
-{
+TEST_CASE("normalise_interest checks UTF-8 strictly", "[protocol]") {
     std::string out;
     struct sample {
         std::string_view bytes;
@@ -165,8 +152,8 @@ TEST_CASE("normalise_interest checks UTF-8 strictly", "[protocol]")
              sample{"\xF4\x90\x80\x80", interest_problem::invalid_utf8},  // U+110000
              sample{"\xF5\x80\x80\x80", interest_problem::invalid_utf8},
              sample{"\xFF", interest_problem::invalid_utf8},
-             sample{"a\x80", interest_problem::invalid_utf8},             // stray continuation
-             sample{"\xE2\x82", interest_problem::invalid_utf8},          // truncated
+             sample{"a\x80", interest_problem::invalid_utf8},     // stray continuation
+             sample{"\xE2\x82", interest_problem::invalid_utf8},  // truncated
              sample{"\xC3", interest_problem::invalid_utf8},
              sample{"\xE2\x28\xAC", interest_problem::invalid_utf8},      // bad 2nd byte
              sample{"\xE2\x82\x28", interest_problem::invalid_utf8},      // bad 3rd byte
@@ -187,8 +174,7 @@ TEST_CASE("normalise_interest checks UTF-8 strictly", "[protocol]")
     CHECK(out == "jazz");
 }
 
-TEST_CASE("invalid UTF-8 in the JSON text never reaches the interest check", "[protocol]")
-{
+TEST_CASE("invalid UTF-8 in the JSON text never reaches the interest check", "[protocol]") {
     const parse_result result =
         parse("{\"type\":\"join\",\"interests\":[\"\xED\xA0\x80\"]}", parse_limits{});
     REQUIRE(std::holds_alternative<parse_error>(result));

@@ -20,8 +20,8 @@ std::string sequenced(std::string text, std::uint64_t seq) {
 
 TEST_CASE("relay_text of an SDP is finish(make_sdp) byte for byte", "[protocol][relay_text]") {
     for (const std::string& sdp : {std::string("v=0\r\ns=-\r\n"),
-                                  std::string("v=0\r\na=x:\"quoted\" back\\slash\ttab é ✓\r\n"),
-                                  std::string("v=0\ns=\x7f\n")}) {
+                                   std::string("v=0\r\na=x:\"quoted\" back\\slash\ttab é ✓\r\n"),
+                                   std::string("v=0\ns=\x7f\n")}) {
         for (const auto kind : {sdp_kind::offer, sdp_kind::answer}) {
             const sdp_message m{kind, sdp};
             CHECK(sequenced(relay_text(m), 7) == finish(make_sdp(m), 7));
@@ -29,7 +29,8 @@ TEST_CASE("relay_text of an SDP is finish(make_sdp) byte for byte", "[protocol][
     }
 }
 
-TEST_CASE("relay_text of a candidate is finish(make_candidate) byte for byte", "[protocol][relay_text]") {
+TEST_CASE("relay_text of a candidate is finish(make_candidate) byte for byte",
+          "[protocol][relay_text]") {
     const std::string line = "candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host generation 0";
     std::vector<candidate_message> cases;
     cases.push_back({});  // null
@@ -37,7 +38,9 @@ TEST_CASE("relay_text of a candidate is finish(make_candidate) byte for byte", "
     cases.push_back({ice_candidate{line, std::string("0"), 0, std::string("abcd")}});
     cases.push_back({ice_candidate{line, std::nullopt, 255, std::nullopt}});
     cases.push_back({ice_candidate{line, std::string("data"), std::nullopt, std::string("u+/x")}});
-    for (const auto& m : cases) CHECK(sequenced(relay_text(m), 18446744073709551615u) == finish(make_candidate(m), 18446744073709551615u));
+    for (const auto& m : cases)
+        CHECK(sequenced(relay_text(m), 18446744073709551615u) ==
+              finish(make_candidate(m), 18446744073709551615u));
 }
 
 TEST_CASE("append_json_string escapes as nlohmann does", "[protocol][relay_text]") {

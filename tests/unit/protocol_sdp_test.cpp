@@ -53,25 +53,21 @@ const std::string firefox_video_offer =
     "a=mid:1\r\n"
     "a=rtpmap:120 VP8/90000\r\n";
 
-std::string offer_text(std::string_view sdp, const char* type = "offer")
-{
+std::string offer_text(std::string_view sdp, const char* type = "offer") {
     return nlohmann::json{{"type", type}, {"sdp", sdp}}.dump();
 }
 
-std::string grammar(std::string_view sdp, std::size_t max = 32768)
-{
+std::string grammar(std::string_view sdp, std::size_t max = 32768) {
     return check_sdp_grammar(sdp, max);
 }
 
 // A valid SDP of exactly `size` bytes (size >= 9).
-std::string sdp_of_size(std::size_t size)
-{
+std::string sdp_of_size(std::size_t size) {
     const std::string head = "v=0\r\na=";
     return head + std::string(size - head.size() - 2, 'x') + "\r\n";
 }
 
-std::string lf_only(std::string sdp)
-{
+std::string lf_only(std::string sdp) {
     std::string out;
     for (const char c : sdp) {
         if (c != '\r') out += c;
@@ -81,20 +77,18 @@ std::string lf_only(std::string sdp)
 
 }  // namespace
 
-TEST_CASE("browser SDPs pass the grammar with CRLF, LF or both", "[protocol]")
-{
+TEST_CASE("browser SDPs pass the grammar with CRLF, LF or both", "[protocol]") {
     CHECK(grammar(chrome_text_offer).empty());
     CHECK(grammar(firefox_video_offer).empty());
     CHECK(grammar(lf_only(firefox_video_offer)).empty());
     CHECK(grammar("v=0\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\nt=0 0\r\n").empty());
     CHECK(grammar("v=0\r\n").empty());
-    CHECK(grammar("v=0\r\ns=\r\n").empty());                     // empty values are allowed
-    CHECK(grammar("v=0\r\ns=Caf\u00E9 \u266B\r\n").empty());      // UTF-8 values are allowed
-    CHECK(grammar("v=00\r\n").empty());                           // the contract: "starts with v=0"
+    CHECK(grammar("v=0\r\ns=\r\n").empty());                  // empty values are allowed
+    CHECK(grammar("v=0\r\ns=Caf\u00E9 \u266B\r\n").empty());  // UTF-8 values are allowed
+    CHECK(grammar("v=00\r\n").empty());                       // the contract: "starts with v=0"
 }
 
-TEST_CASE("offer and answer carry the SDP through unchanged", "[protocol]")
-{
+TEST_CASE("offer and answer carry the SDP through unchanged", "[protocol]") {
     const auto offer = parse(offer_text(chrome_text_offer), parse_limits{});
     REQUIRE(std::holds_alternative<client_message>(offer));
     const auto& message = std::get<sdp_message>(std::get<client_message>(offer));
@@ -106,8 +100,7 @@ TEST_CASE("offer and answer carry the SDP through unchanged", "[protocol]")
     CHECK(std::get<sdp_message>(std::get<client_message>(answer)).kind == sdp_kind::answer);
 }
 
-TEST_CASE("the SDP size bound is max_sdp_bytes inclusive", "[protocol]")
-{
+TEST_CASE("the SDP size bound is max_sdp_bytes inclusive", "[protocol]") {
     CHECK(grammar(sdp_of_size(32768)).empty());
     CHECK(grammar(sdp_of_size(32769)) == "sdp is longer than maxSdpBytes");
     CHECK(grammar(sdp_of_size(100), 100).empty());
@@ -124,19 +117,17 @@ TEST_CASE("the SDP size bound is max_sdp_bytes inclusive", "[protocol]")
     CHECK(std::get<parse_error>(refused).ref == "offer");
 }
 
-TEST_CASE("an SDP must start with v=0", "[protocol]")
-{
+TEST_CASE("an SDP must start with v=0", "[protocol]") {
     for (const char* sdp : {"", "v", "v=", "v=1\r\n", " v=0\r\n", "V=0\r\n", "\r\nv=0\r\n",
                             "o=- 1 1 IN IP4 0.0.0.0\r\nv=0\r\n"}) {
         CHECK(grammar(sdp) == "sdp must start with v=0");
     }
 }
 
-TEST_CASE("every SDP line is a lower-case letter, =, a value and a line ending", "[protocol]")
-{
+TEST_CASE("every SDP line is a lower-case letter, =, a value and a line ending", "[protocol]") {
     const std::string bad_line = "sdp lines must be <letter>=<value> with a lower-case letter";
-    for (const char* sdp : {"v=0\r\nA=x\r\n", "v=0\r\n1=x\r\n", "v=0\r\nab=x\r\n",
-                            "v=0\r\n\r\n", "v=0\n\n", "v=0\r\na\r\n", "v=0\r\na", "v=0\r\n=x\r\n",
+    for (const char* sdp : {"v=0\r\nA=x\r\n", "v=0\r\n1=x\r\n", "v=0\r\nab=x\r\n", "v=0\r\n\r\n",
+                            "v=0\n\n", "v=0\r\na\r\n", "v=0\r\na", "v=0\r\n=x\r\n",
                             "v=0\r\n a=x\r\n", "v=0\r\n\u00E9=x\r\n", "v=0\r\ns=-\r\n\r\n"}) {
         INFO(sdp);
         CHECK(grammar(sdp) == bad_line);
@@ -146,14 +137,13 @@ TEST_CASE("every SDP line is a lower-case letter, =, a value and a line ending",
     CHECK(grammar("v=0\r\na=") == "sdp must end with a line ending");
 }
 
-TEST_CASE("no control characters other than the line endings", "[protocol]")
-{
+TEST_CASE("no control characters other than the line endings", "[protocol]") {
     const std::string control = "sdp contains a control character";
     CHECK(grammar("v=0\r\ns=a\tb\r\n") == control);
     CHECK(grammar(std::string("v=0\r\ns=a\0b\r\n", 12)) == control);
     CHECK(grammar("v=0\r\ns=a\x1F\r\n") == control);
     CHECK(grammar("v=0\r\ns=a\x7F\r\n") == control);
-    CHECK(grammar("v=0\r\ns=a\u0085\r\n") == control);   // C1 (NEL)
+    CHECK(grammar("v=0\r\ns=a\u0085\r\n") == control);  // C1 (NEL)
     CHECK(grammar("v=0\r\ns=a\u009F\r\n") == control);
     CHECK(grammar("v=0\x0B\r\n") == control);
 
@@ -166,11 +156,10 @@ TEST_CASE("no control characters other than the line endings", "[protocol]")
     CHECK(grammar("v=0\r\ns=\xED\xA0\x80\r\n") == "sdp is not valid UTF-8");
 }
 
-TEST_CASE("a missing or non-string sdp is invalid_message, a bad one invalid_sdp", "[protocol]")
-{
-    for (const char* text : {R"({"type":"offer"})", R"({"type":"offer","sdp":null})",
-                             R"({"type":"offer","sdp":{"sdp":"v=0\r\n"}})",
-                             R"({"type":"offer","sdp":5})"}) {
+TEST_CASE("a missing or non-string sdp is invalid_message, a bad one invalid_sdp", "[protocol]") {
+    for (const char* text :
+         {R"({"type":"offer"})", R"({"type":"offer","sdp":null})",
+          R"({"type":"offer","sdp":{"sdp":"v=0\r\n"}})", R"({"type":"offer","sdp":5})"}) {
         const auto result = parse(text, parse_limits{});
         REQUIRE(std::holds_alternative<parse_error>(result));
         const auto& error = std::get<parse_error>(result);
@@ -186,16 +175,14 @@ TEST_CASE("a missing or non-string sdp is invalid_message, a bad one invalid_sdp
     CHECK(std::get<parse_error>(bad).ref == "answer");
 }
 
-TEST_CASE("text mode allows only m=application lines", "[protocol]")
-{
+TEST_CASE("text mode allows only m=application lines", "[protocol]") {
     const std::string refused = "text mode allows only m=application media";
     CHECK(check_sdp_mode(chrome_text_offer, chat_mode::text).empty());
     CHECK(check_sdp_mode(lf_only(chrome_text_offer), chat_mode::text).empty());
     CHECK(check_sdp_mode("v=0\r\ns=-\r\n", chat_mode::text).empty());  // no media at all
     CHECK(check_sdp_mode(firefox_video_offer, chat_mode::text) == refused);
     CHECK(check_sdp_mode(lf_only(firefox_video_offer), chat_mode::text) == refused);
-    CHECK(check_sdp_mode("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", chat_mode::text) ==
-          refused);
+    CHECK(check_sdp_mode("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", chat_mode::text) == refused);
     CHECK(check_sdp_mode("v=0\r\nm=applicationx 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
                          chat_mode::text) == refused);
     CHECK(check_sdp_mode("v=0\r\nm=application\r\n", chat_mode::text) == refused);

@@ -11,8 +11,7 @@ using namespace onymous::protocol;
 
 namespace {
 
-client_message accepted(std::string_view text)
-{
+client_message accepted(std::string_view text) {
     const parse_result result = parse(text, parse_limits{});
     if (const auto* error = std::get_if<parse_error>(&result)) FAIL(error->message);
     return std::get<client_message>(result);
@@ -22,12 +21,12 @@ const hello_limits defaults{65536, 32768, 10, 50, 10000};
 
 }  // namespace
 
-TEST_CASE("hello", "[protocol]")
-{
+TEST_CASE("hello", "[protocol]") {
     const std::vector<ice_server> servers{
         {{"stun:stun.example.org:3478"}, "", ""},
         {{"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"},
-         "1700000600:q7bS0x", "c2VjcmV0PT0="}};
+         "1700000600:q7bS0x",
+         "c2VjcmV0PT0="}};
     CHECK(finish(make_hello("tok", servers, false, defaults)) ==
           R"({"type":"hello","version":1,"resume":"tok","iceServers":[)"
           R"({"urls":["stun:stun.example.org:3478"]},)"
@@ -41,8 +40,7 @@ TEST_CASE("hello", "[protocol]")
           R"("maxInterests":3,"messagesPerSecond":4,"resumeGraceMs":5}})");
 }
 
-TEST_CASE("messages without fields get seq after type", "[protocol]")
-{
+TEST_CASE("messages without fields get seq after type", "[protocol]") {
     CHECK(finish(make_waiting(), 1) == R"({"type":"waiting","seq":1})");
     CHECK(finish(make_partner_left(), 7) == R"({"type":"partner_left","seq":7})");
     CHECK(finish(make_left(), 8) == R"({"type":"left","seq":8})");
@@ -51,8 +49,7 @@ TEST_CASE("messages without fields get seq after type", "[protocol]")
     CHECK(finish(make_pong()) == R"({"type":"pong"})");
 }
 
-TEST_CASE("matched", "[protocol]")
-{
+TEST_CASE("matched", "[protocol]") {
     CHECK(finish(make_matched(role::offerer, {"chess", "\u00C9cole"}), 2) ==
           "{\"type\":\"matched\",\"role\":\"offerer\",\"interests\":[\"chess\",\"\u00C9cole\"],"
           "\"seq\":2}");
@@ -65,8 +62,7 @@ TEST_CASE("matched", "[protocol]")
           R"({"urls":["turn:t.example.org"],"username":"9:x","credential":"Y2Q="}],"seq":4})");
 }
 
-TEST_CASE("offer and answer are rebuilt with type and sdp only", "[protocol]")
-{
+TEST_CASE("offer and answer are rebuilt with type and sdp only", "[protocol]") {
     const auto offer = std::get<sdp_message>(
         accepted(R"({"extra":1,"type":"offer","sdp":"v=0\r\ns=-\r\n","seq":99,"x":{"y":[]}})"));
     CHECK(finish(make_sdp(offer), 5) == R"({"type":"offer","sdp":"v=0\r\ns=-\r\n","seq":5})");
@@ -74,10 +70,8 @@ TEST_CASE("offer and answer are rebuilt with type and sdp only", "[protocol]")
           R"({"type":"answer","sdp":"v=0\n","seq":6})");
 }
 
-TEST_CASE("candidates are rebuilt with the four RTCIceCandidateInit keys", "[protocol]")
-{
-    SECTION("all fields, extra ones stripped at both levels")
-    {
+TEST_CASE("candidates are rebuilt with the four RTCIceCandidateInit keys", "[protocol]") {
+    SECTION("all fields, extra ones stripped at both levels") {
         const auto message = std::get<candidate_message>(accepted(
             R"({"type":"candidate","from":"x","candidate":{"candidate":"candidate:1 1 udp 2122 )"
             R"(192.0.2.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"uf",)"
@@ -86,8 +80,7 @@ TEST_CASE("candidates are rebuilt with the four RTCIceCandidateInit keys", "[pro
               R"({"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 2122 192.0.2.1 )"
               R"(5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"uf"},"seq":9})");
     }
-    SECTION("absent sdpMid and sdpMLineIndex become null, an absent ufrag is left out")
-    {
+    SECTION("absent sdpMid and sdpMLineIndex become null, an absent ufrag is left out") {
         const auto mid_only = std::get<candidate_message>(accepted(
             R"({"type":"candidate","candidate":{"candidate":"candidate:2","sdpMid":"a"}})"));
         CHECK(finish(make_candidate(mid_only), 1) ==
@@ -100,8 +93,7 @@ TEST_CASE("candidates are rebuilt with the four RTCIceCandidateInit keys", "[pro
               R"({"type":"candidate","candidate":{"candidate":"candidate:3","sdpMid":null,)"
               R"("sdpMLineIndex":2},"seq":2})");
     }
-    SECTION("end of candidates keeps its form")
-    {
+    SECTION("end of candidates keeps its form") {
         const auto chrome = std::get<candidate_message>(
             accepted(R"({"type":"candidate","candidate":null,"sdpMid":"0"})"));
         CHECK(finish(make_candidate(chrome), 3) ==
@@ -120,8 +112,7 @@ TEST_CASE("candidates are rebuilt with the four RTCIceCandidateInit keys", "[pro
     }
 }
 
-TEST_CASE("a relayed message parses back to the same message", "[protocol]")
-{
+TEST_CASE("a relayed message parses back to the same message", "[protocol]") {
     const auto candidate = std::get<candidate_message>(accepted(
         R"({"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 h 1 typ host",)"
         R"("sdpMid":"0","usernameFragment":"u"}})"));
@@ -133,8 +124,7 @@ TEST_CASE("a relayed message parses back to the same message", "[protocol]")
     CHECK(again.candidate->username_fragment == candidate.candidate->username_fragment);
 }
 
-TEST_CASE("error carries ref only when the type is known", "[protocol]")
-{
+TEST_CASE("error carries ref only when the type is known", "[protocol]") {
     CHECK(finish(make_error(error_code::invalid_sdp, "sdp must start with v=0", "offer")) ==
           R"({"type":"error","code":"invalid_sdp","message":"sdp must start with v=0",)"
           R"("ref":"offer"})");
@@ -147,8 +137,7 @@ TEST_CASE("error carries ref only when the type is known", "[protocol]")
           R"("message":"candidate must be an object or null","ref":"candidate"})");
 }
 
-TEST_CASE("resumed", "[protocol]")
-{
+TEST_CASE("resumed", "[protocol]") {
     CHECK(finish(make_resumed(session_state::paired, role::answerer, "new")) ==
           R"({"type":"resumed","state":"paired","role":"answerer","resume":"new"})");
     CHECK(finish(make_resumed(session_state::waiting, std::nullopt, "n2")) ==
@@ -157,8 +146,7 @@ TEST_CASE("resumed", "[protocol]")
           R"({"type":"resumed","state":"idle","resume":"n3"})");
 }
 
-TEST_CASE("serialisation escapes control characters and never throws", "[protocol]")
-{
+TEST_CASE("serialisation escapes control characters and never throws", "[protocol]") {
     CHECK(finish(make_sdp(sdp_message{sdp_kind::offer, std::string("a\x01\"\\/", 5)}), 1) ==
           R"({"type":"offer","sdp":"a\u0001\"\\/","seq":1})");
     // Never produced by parse(), but a bad byte must not throw on the data path.

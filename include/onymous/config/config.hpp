@@ -13,8 +13,8 @@ namespace onymous::config {
 using duration = std::chrono::milliseconds;
 
 struct listener {
-    std::string address;          ///< IPv4 or IPv6 literal
-    std::uint16_t port = 0;       ///< 0 = ephemeral (tests)
+    std::string address;     ///< IPv4 or IPv6 literal
+    std::uint16_t port = 0;  ///< 0 = ephemeral (tests)
     bool tls = true;
     bool proxy_protocol = false;  ///< accepted, not yet active
 
@@ -22,8 +22,8 @@ struct listener {
 };
 
 struct tls_settings {
-    std::string certificate;      ///< PEM chain; resolved relative to the config file
-    std::string private_key;      ///< PEM key; resolved relative to the config file
+    std::string certificate;          ///< PEM chain; resolved relative to the config file
+    std::string private_key;          ///< PEM key; resolved relative to the config file
     std::string min_version = "1.2";  ///< "1.2" or "1.3"
 
     bool operator==(const tls_settings&) const = default;

@@ -40,7 +40,7 @@ enum class close_code : std::uint16_t {
     policy = 1008,            ///< error budget spent, or outbound queue overflow
     too_big = 1009,           ///< over limits.max_message_bytes
     internal_error = 1011,
-    taken_over = 4000,        ///< resumed on another connection
+    taken_over = 4000,  ///< resumed on another connection
 };
 
 struct join_message {

@@ -13,13 +13,13 @@
 namespace onymous::protocol {
 
 /// Fixed bounds of the contract (the configurable ones are in parse_limits).
-inline constexpr std::size_t max_json_depth = 32;           ///< deeper nesting is bad_json
-inline constexpr std::size_t max_interest_bytes = 32;       ///< after trimming and lower-casing
-inline constexpr std::size_t max_candidate_bytes = 1024;    ///< the candidate string
+inline constexpr std::size_t max_json_depth = 32;         ///< deeper nesting is bad_json
+inline constexpr std::size_t max_interest_bytes = 32;     ///< after trimming and lower-casing
+inline constexpr std::size_t max_candidate_bytes = 1024;  ///< the candidate string
 inline constexpr std::size_t max_sdp_mid_bytes = 64;
 inline constexpr std::size_t max_username_fragment_bytes = 256;
 inline constexpr std::size_t max_resume_token_bytes = 64;
-inline constexpr std::size_t max_echoed_type_bytes = 32;    ///< longer unknown types get no ref
+inline constexpr std::size_t max_echoed_type_bytes = 32;  ///< longer unknown types get no ref
 
 struct parse_limits {
     std::size_t max_sdp_bytes = 32768;
@@ -50,12 +50,12 @@ bool normalise_interest(std::string_view raw, std::string& out);
 /// Why normalise_interest() refused an interest.
 enum class interest_problem : std::uint8_t {
     none,
-    empty,               ///< nothing left after trimming
-    too_long,            ///< over max_interest_bytes after trimming
-    invalid_utf8,        ///< overlong, surrogate, beyond U+10FFFF, truncated or stray byte
-    control_character,   ///< C0, DEL or C1
-    zero_width,          ///< U+200B-U+200D, U+2060, U+FEFF, U+180E
-    bidi_control,        ///< U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069
+    empty,              ///< nothing left after trimming
+    too_long,           ///< over max_interest_bytes after trimming
+    invalid_utf8,       ///< overlong, surrogate, beyond U+10FFFF, truncated or stray byte
+    control_character,  ///< C0, DEL or C1
+    zero_width,         ///< U+200B-U+200D, U+2060, U+FEFF, U+180E
+    bidi_control,       ///< U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069
 };
 
 /// normalise_interest() that says why it refused. `out` is only meaningful
