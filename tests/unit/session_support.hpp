@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,7 +108,13 @@ inline void fake_home::fire_due_timers() {
 /// A connection as the session sees it: what it was sent, how it was closed.
 class fake_transport final : public session::transport {
 public:
-    void send(session::frame text) override { frames.push_back(json::parse(*text)); }
+    void send(session::frame text) override {
+        if (fail_next_send) {
+            fail_next_send = false;
+            throw std::bad_alloc();
+        }
+        frames.push_back(json::parse(*text));
+    }
     void close(protocol::close_code code) override {
         if (!closed_with) closed_with = code;
     }
@@ -130,6 +137,7 @@ public:
     std::vector<json> frames;  ///< hello included
     std::optional<protocol::close_code> closed_with;
     std::shared_ptr<session::signaling_session> attached;
+    bool fail_next_send = false;  ///< the next send() throws, as an allocation may
 
 private:
     std::size_t taken_ = 1;  ///< hello is not returned by take()

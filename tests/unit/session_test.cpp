@@ -135,3 +135,21 @@ TEST_CASE("a client's close frame ends the session at once: no grace", "[session
     REQUIRE(answer.size() == 1);
     CHECK(answer[0].at("code") == "resume_failed");
 }
+
+TEST_CASE("an exception in one session's handling closes it alone with 1011", "[session]") {
+    session_fixture f;
+    auto [a, b] = paired(f, f.home1, f.home2);
+    auto other = f.connect(f.home1);
+    a.connection->fail_next_send = true;
+    b.say(text_offer);  // reaches a, whose connection throws on it
+    f.run_all();
+    CHECK(a.connection->closed_with == protocol::close_code::internal_error);
+    CHECK(f.context().counters.internal_errors_total == 1);
+    f.home1.on([&] { CHECK(a.session->ended()); });
+    CHECK(b.connection->take_types() == std::vector<std::string>{"partner_left"});
+    // Everyone else goes on.
+    other.say({{"type", "ping"}});
+    CHECK(other.connection->take_types() == std::vector<std::string>{"pong"});
+    b.say({{"type", "next"}});
+    CHECK(b.connection->take_types() == std::vector<std::string>{"waiting"});
+}
