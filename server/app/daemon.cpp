@@ -39,10 +39,10 @@ void set_up_logging(config::log_level level) {
     auto logger = spdlog::stderr_logger_mt("onymousd");
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
     switch (level) {
-        case config::log_level::error: logger->set_level(spdlog::level::err); break;
-        case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
-        case config::log_level::info: logger->set_level(spdlog::level::info); break;
-        case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
+    case config::log_level::error: logger->set_level(spdlog::level::err); break;
+    case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
+    case config::log_level::info: logger->set_level(spdlog::level::info); break;
+    case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
     }
     logger->flush_on(spdlog::level::err);
     spdlog::set_default_logger(logger);

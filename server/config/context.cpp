@@ -43,11 +43,11 @@ int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
 
 std::string describe(const YAML::Node& node) {
     switch (node.Type()) {
-        case YAML::NodeType::Scalar: return quote(node.Scalar());
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Map: return "a mapping";
-        case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Scalar: return quote(node.Scalar());
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: break;
     }
     return "nothing";
 }

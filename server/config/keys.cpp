@@ -235,22 +235,20 @@ std::span<const key_row<listener>> listener_keys() { return listener_table; }
 std::string describe_expected(kind type, std::uint64_t min, std::uint64_t max,
                               std::span<const std::string_view> choices) {
     switch (type) {
-        case kind::section: return "a mapping";
-        case kind::uint:
-            return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-        case kind::boolean: return "true or false";
-        case kind::string:
-        case kind::path: return "a string";
-        case kind::ip_address: return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
-        case kind::choice: return alternatives(choices, true);
-        case kind::duration: return "a duration from " + format_ms(min) + " to " + format_ms(max);
-        case kind::url: return "a URL starting with " + alternatives(choices, false);
-        case kind::url_list: return "a list of URLs starting with " + alternatives(choices, false);
-        case kind::origin_list: return "a list of origins such as https://chat.example.org";
-        case kind::cidr_list: return "a list of CIDRs such as 10.0.0.0/8 or 2001:db8::/32";
-        case kind::secret:
-            return "a string or a list of at most " + std::to_string(max) + " strings";
-        case kind::listener_list: return "a list of at least one listener";
+    case kind::section: return "a mapping";
+    case kind::uint: return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    case kind::boolean: return "true or false";
+    case kind::string:
+    case kind::path: return "a string";
+    case kind::ip_address: return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
+    case kind::choice: return alternatives(choices, true);
+    case kind::duration: return "a duration from " + format_ms(min) + " to " + format_ms(max);
+    case kind::url: return "a URL starting with " + alternatives(choices, false);
+    case kind::url_list: return "a list of URLs starting with " + alternatives(choices, false);
+    case kind::origin_list: return "a list of origins such as https://chat.example.org";
+    case kind::cidr_list: return "a list of CIDRs such as 10.0.0.0/8 or 2001:db8::/32";
+    case kind::secret: return "a string or a list of at most " + std::to_string(max) + " strings";
+    case kind::listener_list: return "a list of at least one listener";
     }
     return "a value";
 }

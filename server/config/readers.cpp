@@ -15,23 +15,23 @@ namespace {
 std::string item_problem(kind type, std::span<const std::string_view> prefixes,
                          const std::string& text) {
     switch (type) {
-        case kind::url_list:
-            return has_url_prefix(text, prefixes) ? std::string()
-                                                  : describe_expected(kind::url, 0, 0, prefixes);
-        case kind::origin_list:
-            return is_origin(text) ? std::string()
-                                   : "an origin such as https://chat.example.org (http or https, "
-                                     "lower case, no path)";
-        case kind::cidr_list:
-            switch (check_cidr(text)) {
-                case cidr_status::ok: return {};
-                case cidr_status::malformed: return "a CIDR such as 10.0.0.0/8 or 2001:db8::/32";
-                case cidr_status::host_bits_set:
-                    return "a CIDR with no address bits set past its prefix length, e.g. "
-                           "10.0.0.0/8";
-            }
-            break;
-        default: break;
+    case kind::url_list:
+        return has_url_prefix(text, prefixes) ? std::string()
+                                              : describe_expected(kind::url, 0, 0, prefixes);
+    case kind::origin_list:
+        return is_origin(text) ? std::string()
+                               : "an origin such as https://chat.example.org (http or https, "
+                                 "lower case, no path)";
+    case kind::cidr_list:
+        switch (check_cidr(text)) {
+        case cidr_status::ok: return {};
+        case cidr_status::malformed: return "a CIDR such as 10.0.0.0/8 or 2001:db8::/32";
+        case cidr_status::host_bits_set:
+            return "a CIDR with no address bits set past its prefix length, e.g. "
+                   "10.0.0.0/8";
+        }
+        break;
+    default: break;
     }
     return text.empty() ? "a non-empty string" : std::string();
 }

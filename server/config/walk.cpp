@@ -102,22 +102,20 @@ void apply(load_context& ctx, const key_row<Target>& row, const value_ref& value
     };
     const std::string expected = describe_expected(row);
     switch (row.type) {
-        case kind::section: break;
-        case kind::uint: set(read_uint(ctx, value, row.min, row.max, expected)); break;
-        case kind::boolean: set(read_bool(ctx, value, expected)); break;
-        case kind::string:
-        case kind::path: set(read_string(ctx, value, expected)); break;
-        case kind::ip_address: set(read_address(ctx, value, expected)); break;
-        case kind::url: set(read_url(ctx, value, row.choices, expected)); break;
-        case kind::choice: set(read_choice(ctx, value, row.choices, expected)); break;
-        case kind::duration: set(read_duration(ctx, value, row.min, row.max, expected)); break;
-        case kind::url_list:
-        case kind::origin_list:
-        case kind::cidr_list:
-        case kind::secret:
-            set(read_list(ctx, value, row.type, row.choices, row.max, expected));
-            break;
-        case kind::listener_list: set(read_listeners(ctx, value, expected)); break;
+    case kind::section: break;
+    case kind::uint: set(read_uint(ctx, value, row.min, row.max, expected)); break;
+    case kind::boolean: set(read_bool(ctx, value, expected)); break;
+    case kind::string:
+    case kind::path: set(read_string(ctx, value, expected)); break;
+    case kind::ip_address: set(read_address(ctx, value, expected)); break;
+    case kind::url: set(read_url(ctx, value, row.choices, expected)); break;
+    case kind::choice: set(read_choice(ctx, value, row.choices, expected)); break;
+    case kind::duration: set(read_duration(ctx, value, row.min, row.max, expected)); break;
+    case kind::url_list:
+    case kind::origin_list:
+    case kind::cidr_list:
+    case kind::secret: set(read_list(ctx, value, row.type, row.choices, row.max, expected)); break;
+    case kind::listener_list: set(read_listeners(ctx, value, expected)); break;
     }
 }
 

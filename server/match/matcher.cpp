@@ -117,14 +117,14 @@ void matcher::impl::apply(operation& op) noexcept {
     if (op.kind == op_kind::poll) core.start_poll();
     core.run_deadlines();
     switch (op.kind) {
-        case op_kind::attach: core.attach(op.who); break;
-        case op_kind::join: core.join(op.who, op.ticket, op.mode, op.interests); break;
-        case op_kind::next: core.next(op.who, op.ticket); break;
-        case op_kind::leave: core.leave(op.who, op.ticket); break;
-        case op_kind::detach: core.detach(op.who); break;
-        case op_kind::suspend: core.suspend(op.who); break;
-        case op_kind::reactivate: core.reactivate(op.who, std::move(op.peer)); break;
-        case op_kind::poll: break;
+    case op_kind::attach: core.attach(op.who); break;
+    case op_kind::join: core.join(op.who, op.ticket, op.mode, op.interests); break;
+    case op_kind::next: core.next(op.who, op.ticket); break;
+    case op_kind::leave: core.leave(op.who, op.ticket); break;
+    case op_kind::detach: core.detach(op.who); break;
+    case op_kind::suspend: core.suspend(op.who); break;
+    case op_kind::reactivate: core.reactivate(op.who, std::move(op.peer)); break;
+    case op_kind::poll: break;
     }
     core.count_operation();
 }

@@ -10,13 +10,13 @@ constexpr std::string_view ref = "join";
 
 std::string_view describe(interest_problem problem) {
     switch (problem) {
-        case interest_problem::none: break;
-        case interest_problem::empty: return "] is empty after trimming";
-        case interest_problem::too_long: return "] is longer than 32 bytes";
-        case interest_problem::invalid_utf8: return "] is not valid UTF-8";
-        case interest_problem::control_character: return "] contains a control character";
-        case interest_problem::zero_width: return "] contains a zero-width character";
-        case interest_problem::bidi_control: return "] contains a bidi control character";
+    case interest_problem::none: break;
+    case interest_problem::empty: return "] is empty after trimming";
+    case interest_problem::too_long: return "] is longer than 32 bytes";
+    case interest_problem::invalid_utf8: return "] is not valid UTF-8";
+    case interest_problem::control_character: return "] contains a control character";
+    case interest_problem::zero_width: return "] contains a zero-width character";
+    case interest_problem::bidi_control: return "] contains a bidi control character";
     }
     return "] is invalid";
 }

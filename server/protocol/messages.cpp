@@ -6,15 +6,15 @@ std::string_view to_string(chat_mode mode) { return mode == chat_mode::text ? "t
 
 std::string_view to_string(error_code code) {
     switch (code) {
-        case error_code::bad_json: return "bad_json";
-        case error_code::invalid_message: return "invalid_message";
-        case error_code::unknown_type: return "unknown_type";
-        case error_code::bad_state: return "bad_state";
-        case error_code::invalid_sdp: return "invalid_sdp";
-        case error_code::invalid_candidate: return "invalid_candidate";
-        case error_code::rate_limited: return "rate_limited";
-        case error_code::resume_failed: return "resume_failed";
-        case error_code::draining: return "draining";
+    case error_code::bad_json: return "bad_json";
+    case error_code::invalid_message: return "invalid_message";
+    case error_code::unknown_type: return "unknown_type";
+    case error_code::bad_state: return "bad_state";
+    case error_code::invalid_sdp: return "invalid_sdp";
+    case error_code::invalid_candidate: return "invalid_candidate";
+    case error_code::rate_limited: return "rate_limited";
+    case error_code::resume_failed: return "resume_failed";
+    case error_code::draining: return "draining";
     }
     return "invalid_message";  // unreachable with a valid enumerator
 }
@@ -25,9 +25,9 @@ std::string_view to_string(role r) { return r == role::offerer ? "offerer" : "an
 
 std::string_view to_string(session_state state) {
     switch (state) {
-        case session_state::idle: return "idle";
-        case session_state::waiting: return "waiting";
-        case session_state::paired: return "paired";
+    case session_state::idle: return "idle";
+    case session_state::waiting: return "waiting";
+    case session_state::paired: return "paired";
     }
     return "idle";  // unreachable with a valid enumerator
 }

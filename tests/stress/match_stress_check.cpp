@@ -73,9 +73,9 @@ private:
             fail("session ", e.session, " told something (seq ", e.seq, ") after it was freed");
         by_session_[e.session].push_back(&e);
         switch (e.kind) {
-            case event_record::matched: return replay_matched(e);
-            case event_record::partner_left: return replay_left(e);
-            case event_record::destroyed: destroyed_[e.session] = e.seq; return;
+        case event_record::matched: return replay_matched(e);
+        case event_record::partner_left: return replay_left(e);
+        case event_record::destroyed: destroyed_[e.session] = e.seq; return;
         }
     }
 

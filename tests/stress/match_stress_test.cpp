@@ -144,13 +144,13 @@ private:
         ops.push_back(op);
         ++calls;
         switch (kind) {
-            case op_record::next: matcher_.next(slot.member, ops.size()); break;
-            case op_record::leave: matcher_.leave(slot.member, ops.size()); break;
-            case op_record::detach:
-                matcher_.detach(slot.member);
-                slot.member = nullptr;
-                break;
-            case op_record::join: break;
+        case op_record::next: matcher_.next(slot.member, ops.size()); break;
+        case op_record::leave: matcher_.leave(slot.member, ops.size()); break;
+        case op_record::detach:
+            matcher_.detach(slot.member);
+            slot.member = nullptr;
+            break;
+        case op_record::join: break;
         }
     }
 
