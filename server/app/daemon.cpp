@@ -57,6 +57,12 @@ session::session_settings make_session_settings(const config::settings& s) {
     out.hello.max_interests = s.matching.max_interests;
     out.hello.messages_per_second = s.limits.messages_per_second;
     out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
+    out.limits.messages_per_second = s.limits.messages_per_second;
+    out.limits.burst = s.limits.burst;
+    out.limits.joins_per_second = s.limits.joins_per_second;
+    out.limits.join_burst = s.limits.join_burst;
+    out.limits.pair_max_offers = s.limits.pair_max_offers;
+    out.limits.pair_max_candidates = s.limits.pair_max_candidates;
     out.max_errors = s.limits.max_errors;
     out.resume_grace = s.limits.resume_grace;
     out.max_outbound_bytes = s.limits.max_outbound_bytes;

@@ -40,6 +40,7 @@ void signaling_session::on_matched(match::pairing& p) {
     state_ = state::paired;
     pair_id_ = p.pair_id;
     role_ = p.role;
+    limits_.start_pairing();  // the caps count per pairing
     partner_ = std::static_pointer_cast<signaling_session>(p.partner);
     send_sequenced(protocol::make_matched(p.role, p.common_interests));
     if (early_pair_id_ == pair_id_) {

@@ -16,7 +16,8 @@ signaling_session::signaling_session(session_context& ctx, home& h)
     : ctx_(ctx),
       home_(h),
       history_(ctx.settings.max_outbound_bytes),
-      errors_(ctx.settings.max_errors, ctx.settings.error_window) {}
+      errors_(ctx.settings.max_errors, ctx.settings.error_window),
+      limits_(ctx.settings.limits, ctx.settings.now()) {}
 
 signaling_session::~signaling_session() {
     // Only reached un-ended when a stopped event loop destroys what it
@@ -84,6 +85,8 @@ void signaling_session::receive(const std::shared_ptr<transport>& from, std::str
 void signaling_session::handle_text(std::string_view text) {
     const bool first = !received_any_;
     received_any_ = true;
+    // Before parsing: a flood costs the server no more than counting it.
+    if (refuse_over_limit(limits_.admit_message(ctx_.settings.now()), {})) return;
     auto parsed = protocol::parse(text, ctx_.settings.parse);
     if (auto* error = std::get_if<protocol::parse_error>(&parsed)) {
         refuse(error->code, error->message, error->ref);
@@ -104,8 +107,15 @@ bool signaling_session::refuse_when_draining(std::string_view ref) {
     return true;
 }
 
+bool signaling_session::refuse_over_limit(std::string_view reason, std::string_view ref) {
+    if (reason.empty()) return false;
+    refuse(protocol::error_code::rate_limited, reason, ref);
+    return true;
+}
+
 void signaling_session::handle(const protocol::join_message& m) {
     if (refuse_when_draining("join")) return;
+    if (refuse_over_limit(limits_.admit_join(ctx_.settings.now()), "join")) return;
     if (state_ != state::idle) {
         refuse(protocol::error_code::bad_state, "join is only allowed when idle", "join");
         return;
@@ -118,6 +128,7 @@ void signaling_session::handle(const protocol::join_message& m) {
 
 void signaling_session::handle(const protocol::next_message&) {
     if (refuse_when_draining("next")) return;
+    if (refuse_over_limit(limits_.admit_join(ctx_.settings.now()), "next")) return;
     if (!mode_) {
         refuse(protocol::error_code::bad_state, "next needs a previous join", "next");
         return;
@@ -145,11 +156,13 @@ void signaling_session::handle(const protocol::sdp_message& m) {
         refuse(protocol::error_code::invalid_sdp, reason, ref);
         return;
     }
+    if (refuse_over_limit(limits_.admit_relay(m), ref)) return;
     forward_to_partner(protocol::relay_text(m));
 }
 
 void signaling_session::handle(const protocol::candidate_message& m) {
     if (refuse_unpaired_relay("candidate")) return;
+    if (refuse_over_limit(limits_.admit_relay(m), "candidate")) return;
     forward_to_partner(protocol::relay_text(m));
 }
 

@@ -15,6 +15,7 @@
 #include <onymous/protocol/messages.hpp>
 #include <onymous/protocol/parse.hpp>
 #include <onymous/protocol/serialize.hpp>
+#include <onymous/relay/connection_limits.hpp>
 #include <onymous/session/directory.hpp>
 #include <onymous/session/error_budget.hpp>
 #include <onymous/session/history.hpp>
@@ -40,6 +41,8 @@ using state = protocol::session_state;
 struct session_settings {
     protocol::parse_limits parse;
     protocol::hello_limits hello;
+    /// Per-connection rates and per-pairing caps (relay/connection_limits).
+    relay::limit_settings limits;
     std::uint64_t max_errors = 20;
     std::chrono::milliseconds error_window{10000};
     /// Relay messages that arrive this soon after a pairing ended are
@@ -143,6 +146,9 @@ private:
     void handle(const protocol::ping_message& m);
     void handle(const protocol::resume_message& m);
     bool refuse_when_draining(std::string_view ref);
+    /// `reason` is a limit's answer (relay/connection_limits): true when it
+    /// refused, after answering rate_limited.
+    bool refuse_over_limit(std::string_view reason, std::string_view ref);
     /// Relay messages outside a pairing: true when the message must be
     /// dropped silently or was refused.
     bool refuse_unpaired_relay(std::string_view ref);
@@ -200,6 +206,7 @@ private:
     std::uint64_t handed_seq_ = 0;
     history history_;
     error_budget errors_;
+    relay::connection_limits limits_;
 
     std::uint64_t pair_id_ = 0;
     protocol::role role_ = protocol::role::offerer;  ///< in the current pairing
