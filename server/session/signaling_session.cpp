@@ -59,25 +59,23 @@ void signaling_session::start(std::shared_ptr<transport> t,
 }
 
 void signaling_session::receive(const std::shared_ptr<transport>& from, std::string_view text) {
-    auto deliver = [this, &from](std::string_view t) {
-        if (life_ == life::handing_over) {
-            // Bounded by the client's read rate over one cross-thread hop.
-            handover_texts_.emplace_back(t);
-            return;
-        }
-        if (life_ != life::attached || !from || transport_.lock() != from) return;
-        handle_text(t);
-    };
     if (home_.running_in_this_thread()) {
-        guarded([&] { deliver(text); });
+        guarded([&] { on_receive(from, text); });
         return;
     }
     home_.post([self = shared_from_this(), from, owned = std::string(text)] {
-        self->guarded([&] {
-            if (self->life_ != life::attached || self->transport_.lock() != from) return;
-            self->handle_text(owned);
-        });
+        self->guarded([&] { self->on_receive(from, owned); });
     });
+}
+
+void signaling_session::on_receive(const std::shared_ptr<transport>& from, std::string_view text) {
+    if (life_ == life::handing_over) {
+        // Bounded by the client's read rate over one cross-thread hop.
+        handover_texts_.emplace_back(text);
+        return;
+    }
+    if (life_ != life::attached || !from || transport_.lock() != from) return;
+    handle_text(text);
 }
 
 // --- Client messages -------------------------------------------------------

@@ -137,6 +137,9 @@ private:
     void fail_internal(const char* what);
 
     // Client messages (signaling_session.cpp).
+    /// A client message over `from`, on the home's thread: held while
+    /// handing over, ignored from a connection that is not this session's.
+    void on_receive(const std::shared_ptr<transport>& from, std::string_view text);
     void handle_text(std::string_view text);
     void handle(const protocol::join_message& m);
     void handle(const protocol::sdp_message& m);
