@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 namespace onymous::admin {
@@ -67,6 +68,32 @@ std::string render_metrics(const net::server_context& ctx) {
                    "onymous_waiting_sessions{{mode=\"text\"}} {}\n"
                    "onymous_waiting_sessions{{mode=\"video\"}} {}\n",
                    read(m.waiting_text), read(m.waiting_video));
+    out +=
+        "# HELP onymous_per_address_refusals_total Upgrades refused with 503 for a client "
+        "address over its limit, by limit.\n"
+        "# TYPE onymous_per_address_refusals_total counter\n";
+    fmt::format_to(std::back_inserter(out),
+                   "onymous_per_address_refusals_total{{limit=\"open\"}} {}\n"
+                   "onymous_per_address_refusals_total{{limit=\"rate\"}} {}\n",
+                   read(s.refused_per_address_open_total), read(s.refused_per_address_rate_total));
+    metric(out, "onymous_tracked_addresses", "gauge",
+           "Client addresses (keyed hashes) held for the per-address limits.",
+           ctx.addresses.tracked());
+    metric(out, "onymous_proxy_header_failures_total", "counter",
+           "Connections closed for a missing, malformed, truncated or late PROXY v2 header.",
+           read(s.proxy_header_failures_total));
+    std::uint64_t queued = 0;
+    std::uint64_t peak = 0;
+    for (const auto& w : ctx.workers) {
+        queued += w->outbound_bytes();
+        peak = std::max(peak, w->outbound_peak());
+    }
+    metric(out, "onymous_outbound_queued_bytes", "gauge",
+           "Bytes waiting in the outbound queues of all connections.", queued);
+    metric(out, "onymous_outbound_queue_peak_bytes", "gauge",
+           "The most bytes any single connection's outbound queue has held since start "
+           "(bounded by limits.max_outbound_bytes).",
+           peak);
     metric(out, "onymous_paired_sessions", "gauge", "Sessions currently paired.",
            read(m.paired_sessions));
     metric(out, "onymous_pairings_total", "counter", "Pairings made.", read(m.pairings_total));

@@ -6,7 +6,10 @@
 #include "net/server_context.hpp"
 #include "tls/tls_context.hpp"
 
+#include <onymous/address/address_table.hpp>
 #include <onymous/config/load.hpp>
+
+#include <openssl/rand.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -34,6 +37,16 @@ constexpr std::uint64_t reserved_descriptors = 64;
 constexpr auto shutdown_poll = std::chrono::milliseconds(25);
 /// After the drain: how long the last closing handshakes may take.
 constexpr auto last_close_grace = std::chrono::milliseconds(1000);
+constexpr auto address_sweep_period = std::chrono::seconds(1);
+
+/// Drawn at each start and never written anywhere: the per-address table's
+/// hashes mean nothing once the process is gone.
+address::hash_key random_hash_key() {
+    address::hash_key key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
+        throw std::runtime_error("no random bytes for the address table's key");
+    return key;
+}
 
 void set_up_logging(config::log_level level) {
     auto logger = spdlog::stderr_logger_mt("onymousd");
@@ -84,11 +97,16 @@ public:
         make_matcher();
         sessions_.emplace(make_session_settings(settings_), *matcher_);
         if (settings_.needs_tls()) tls_ = tls::make_server_context(settings_.tls);
-        context_.emplace(settings_, *sessions_, tls_.get(), workers_);
+        addresses_.emplace(
+            address::address_limits{settings_.limits.max_connections_per_address,
+                                    settings_.limits.new_connections_per_address_per_minute},
+            random_hash_key());
+        context_.emplace(settings_, *sessions_, tls_.get(), workers_, *addresses_);
         make_workers();
         bind();
         write_ready_file();
         watch_signals();
+        sweep_addresses();
         for (auto& l : listeners_) l->start();
         admin_->start();
         spdlog::info("onymousd started: {} listener(s), {} thread(s)", listeners_.size(),
@@ -110,6 +128,7 @@ private:
         for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<net::worker>());
         wake_timer_.emplace(workers_[0]->io());
         shutdown_timer_.emplace(workers_[0]->io());
+        sweep_timer_.emplace(workers_[0]->io());
     }
 
     void make_matcher() {
@@ -133,6 +152,17 @@ private:
             if (ec) return;  // re-armed earlier, or shutting down
             wake_armed_ = false;
             matcher_->poll();
+        });
+    }
+
+    /// Forgets addresses with nothing open whose minute has passed. Looking
+    /// one period ahead keeps "at most a minute after" (PROTOCOL.md, Privacy).
+    void sweep_addresses() {
+        if (!addresses_->enabled()) return;
+        addresses_->sweep(std::chrono::steady_clock::now() + address_sweep_period);
+        sweep_timer_->expires_after(address_sweep_period);
+        sweep_timer_->async_wait([this](error_code ec) {
+            if (!ec) sweep_addresses();
         });
     }
 
@@ -226,6 +256,7 @@ private:
         admin_->stop();
         shutdown_timer_->cancel();
         wake_timer_->cancel();
+        sweep_timer_->cancel();
         signals_->cancel();
         for (auto& w : workers_) {
             asio::post(w->io(), [w = w.get()] {
@@ -281,11 +312,13 @@ private:
     const run_options& options_;
     std::unique_ptr<match::matcher> matcher_;
     std::optional<session::session_context> sessions_;
+    std::optional<address::address_table> addresses_;
     std::unique_ptr<asio::ssl::context> tls_;
     std::optional<net::server_context> context_;
     std::vector<std::unique_ptr<net::worker>> workers_;
     std::optional<asio::steady_timer> wake_timer_;
     std::optional<asio::steady_timer> shutdown_timer_;
+    std::optional<asio::steady_timer> sweep_timer_;
     std::optional<asio::signal_set> signals_;
     std::vector<std::shared_ptr<net::listener>> listeners_;
     std::shared_ptr<admin::admin_server> admin_;
@@ -308,6 +341,7 @@ int run_daemon(const config::settings& settings, const run_options& options) {
     if (open_files != 0 && settings.limits.max_connections + reserved_descriptors > open_files)
         spdlog::warn("limits.max_connections is {} but this process may open only {} files",
                      settings.limits.max_connections, open_files);
+    for (const auto& warning : config::warnings(settings)) spdlog::warn("{}", warning);
     try {
         daemon d(settings, options);
         return d.run();
@@ -321,6 +355,8 @@ int check_config(const std::string& path) {
     try {
         const auto settings = config::load_file(path);
         if (settings.needs_tls()) tls::make_server_context(settings.tls);
+        for (const auto& warning : config::warnings(settings))
+            std::fprintf(stderr, "onymousd: warning: %s\n", warning.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "onymousd: %s\n", e.what());
         std::fprintf(stderr, "onymousd: configuration file %s test failed\n", path.c_str());

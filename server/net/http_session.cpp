@@ -1,16 +1,22 @@
 #include "net/http_session.hpp"
 
+#include "net/client_admission.hpp"
 #include "net/header_tokens.hpp"
 #include "net/http_text.hpp"
 #include "net/websocket_connection.hpp"
 
+#include <boost/asio/read.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <onymous/address/proxy_v2.hpp>
+
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace onymous::net {
 
@@ -24,14 +30,23 @@ namespace {
 /// Request line and headers of an upgrade are small; anything larger is
 /// not a browser asking for a WebSocket.
 constexpr std::uint32_t max_request_header_bytes = 8192;
-constexpr std::string_view retry_after_seconds = "10";
+/// Retry-After of a 503 for the daemon's own capacity.
+constexpr std::uint64_t busy_retry_after_seconds = 10;
+/// Header lines of X-Forwarded-For looked at; the header limit bounds them anyway.
+constexpr std::size_t max_forwarded_for_lines = 16;
 
 template <class Stream>
 class http_session final : public closable,
                            public std::enable_shared_from_this<http_session<Stream>> {
 public:
-    http_session(Stream stream, server_context& ctx, worker& w, connection_slot slot)
-        : stream_(std::move(stream)), ctx_(ctx), worker_(w), slot_(std::move(slot)) {}
+    http_session(Stream stream, server_context& ctx, worker& w, connection_slot slot,
+                 bool proxy_protocol)
+        : stream_(std::move(stream)),
+          ctx_(ctx),
+          worker_(w),
+          slot_(std::move(slot)),
+          admission_(ctx),
+          proxy_protocol_(proxy_protocol) {}
 
     // Only its own handlers hold it, so it dies on its worker's thread.
     ~http_session() override { worker_.remove(this); }
@@ -46,8 +61,69 @@ public:
 
     void run() {
         worker_.add(this, this->weak_from_this());
-        // One deadline for the TLS handshake and the request together.
+        // One deadline for the PROXY header, the TLS handshake and the request together.
         beast::get_lowest_layer(stream_).expires_after(ctx_.settings.limits.handshake_timeout);
+        error_code ec;
+        const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+        if (ec) return;  // gone already
+        peer_ = to_ip(peer.address());
+        if (proxy_protocol_) {
+            read_proxy_header();
+        } else {
+            admission_.from_peer(peer_, slot_);
+            handshake();
+        }
+    }
+
+private:
+    // --- PROXY protocol v2 ------------------------------------------------------
+
+    /// Exactly the header's bytes, never one of the TLS data behind it.
+    void read_proxy_header() {
+        proxy_bytes_.resize(address::proxy_v2::fixed_bytes);
+        asio::async_read(beast::get_lowest_layer(stream_), asio::buffer(proxy_bytes_),
+                         [self = this->shared_from_this()](error_code ec, std::size_t) {
+                             if (ec) return self->refuse_proxy_header();
+                             self->on_proxy_fixed_part();
+                         });
+    }
+
+    void on_proxy_fixed_part() {
+        const auto rest = address::proxy_v2::rest_length(
+            std::span<const std::uint8_t, address::proxy_v2::fixed_bytes>(proxy_bytes_.data(),
+                                                                          proxy_bytes_.size()));
+        if (!std::holds_alternative<std::size_t>(rest)) return refuse_proxy_header();
+        proxy_bytes_.resize(address::proxy_v2::fixed_bytes + std::get<std::size_t>(rest));
+        asio::async_read(beast::get_lowest_layer(stream_),
+                         asio::buffer(proxy_bytes_.data() + address::proxy_v2::fixed_bytes,
+                                      std::get<std::size_t>(rest)),
+                         [self = this->shared_from_this()](error_code ec, std::size_t) {
+                             if (ec) return self->refuse_proxy_header();
+                             self->on_proxy_header();
+                         });
+    }
+
+    void on_proxy_header() {
+        const auto parsed = address::proxy_v2::parse(proxy_bytes_);
+        if (!std::holds_alternative<address::proxy_v2::header>(parsed))
+            return refuse_proxy_header();
+        // LOCAL and non-IP families: the connection's own address stands.
+        const auto& source = std::get<address::proxy_v2::header>(parsed).source;
+        if (source) peer_ = *source;
+        std::vector<std::uint8_t>().swap(proxy_bytes_);
+        admission_.from_peer(peer_, slot_);
+        handshake();
+    }
+
+    /// Not a PROXY v2 header, truncated, or too slow: closed unanswered.
+    void refuse_proxy_header() {
+        ctx_.stats.proxy_header_failures_total.fetch_add(1, std::memory_order_relaxed);
+        abort();
+    }
+
+    // --- TLS and HTTP -----------------------------------------------------------
+
+    void handshake() {
         if constexpr (std::is_same_v<Stream, tls_stream>) {
             stream_.async_handshake(asio::ssl::stream_base::server,
                                     [self = this->shared_from_this()](error_code ec) {
@@ -63,7 +139,6 @@ public:
         }
     }
 
-private:
     void do_read() {
         parser_.emplace();
         parser_->header_limit(max_request_header_bytes);
@@ -110,10 +185,27 @@ private:
             respond(http::status::service_unavailable, "server busy, retry later\n");
             return;
         }
+        admit_forwarded_client(request);
+        if (const auto retry_after = admission_.refused()) {
+            ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
+            respond(http::status::service_unavailable,
+                    "too many connections from your address, retry later\n", *retry_after);
+            return;
+        }
         // From here on the WebSocket connection keeps its own deadlines.
         beast::get_lowest_layer(stream_).expires_never();
         start_websocket_connection(std::move(stream_), std::move(request), ctx_, worker_,
                                    std::move(slot_));
+    }
+
+    /// Behind a trusted proxy, the client is named by X-Forwarded-For;
+    /// several header lines are one list.
+    void admit_forwarded_client(const upgrade_request& request) {
+        std::vector<std::string_view> lines;
+        const auto [first, last] = request.equal_range("X-Forwarded-For");
+        for (auto field = first; field != last && lines.size() < max_forwarded_for_lines; ++field)
+            lines.emplace_back(field->value().data(), field->value().size());
+        admission_.at_request(lines, slot_);
     }
 
     bool origin_allowed(const upgrade_request& request) const {
@@ -132,11 +224,12 @@ private:
                ctx_.settings.limits.max_connections;
     }
 
-    void respond(http::status status, std::string_view body) {
+    void respond(http::status status, std::string_view body,
+                 std::uint64_t retry_after_seconds = busy_retry_after_seconds) {
         auto response = std::make_shared<http::response<http::string_body>>(
             text_response(status, std::string(body)));
         if (status == http::status::service_unavailable)
-            response->set(http::field::retry_after, retry_after_seconds);
+            response->set(http::field::retry_after, std::to_string(retry_after_seconds));
         if (status == http::status::upgrade_required) {
             response->set(http::field::upgrade, "websocket");
             response->set(http::field::connection, "Upgrade, close");
@@ -160,24 +253,27 @@ private:
     server_context& ctx_;
     worker& worker_;
     connection_slot slot_;
+    client_admission admission_;
+    address::ip peer_{};  ///< only until the handshake is over; never logged
+    bool proxy_protocol_;
+    std::vector<std::uint8_t> proxy_bytes_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> parser_;
 };
 
 }  // namespace
 
-void start_plain_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
-                              connection_slot slot) {
-    std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), ctx, w,
-                                                 std::move(slot))
-        ->run();
-}
-
-void start_tls_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
-                            connection_slot slot) {
-    std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), *ctx.tls), ctx, w,
-                                               std::move(slot))
-        ->run();
+void start_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
+                        connection_slot slot, handshake_options options) {
+    if (options.tls) {
+        std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), *ctx.tls), ctx, w,
+                                                   std::move(slot), options.proxy_protocol)
+            ->run();
+    } else {
+        std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), ctx, w,
+                                                     std::move(slot), options.proxy_protocol)
+            ->run();
+    }
 }
 
 }  // namespace onymous::net

@@ -33,7 +33,7 @@ worker& owner_of(server_context& ctx, tcp::socket& socket) {
 
 /// Counts the connection and starts its handshake on its worker, unless the
 /// daemon is far over its cap.
-void hand_over(server_context& ctx, bool tls, tcp::socket socket) {
+void hand_over(server_context& ctx, handshake_options options, tcp::socket socket) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
     connection_slot slot(ctx.stats.open_connections);
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
@@ -44,12 +44,10 @@ void hand_over(server_context& ctx, bool tls, tcp::socket socket) {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     worker& w = owner_of(ctx, socket);
-    asio::post(w.io(), [&ctx, tls, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
-        if (tls)
-            start_tls_http_session(std::move(s), ctx, w, std::move(slot));
-        else
-            start_plain_http_session(std::move(s), ctx, w, std::move(slot));
-    });
+    asio::post(w.io(),
+               [&ctx, options, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
+                   start_http_session(std::move(s), ctx, w, std::move(slot), options);
+               });
 }
 
 }  // namespace
@@ -58,7 +56,9 @@ listener::listener(server_context& ctx, const config::listener& where, asio::io_
     : tls_(where.tls),
       accept_(std::make_shared<accept_loop>(
           open_acceptor(io, where.address, where.port),
-          [&ctx, tls = where.tls](tcp::socket socket) { hand_over(ctx, tls, std::move(socket)); },
+          [&ctx, options = handshake_options{where.tls, where.proxy_protocol}](tcp::socket socket) {
+              hand_over(ctx, options, std::move(socket));
+          },
           // The socket is created on the worker that will own the connection.
           [&ctx]() -> asio::io_context& { return ctx.next_worker().io(); })) {}
 

@@ -236,8 +236,7 @@ private:
 
     void enqueue(session::frame text) {
         if (status_ != status::open) return;
-        queued_bytes_ += text->size();
-        if (queued_bytes_ > ctx_.settings.limits.max_outbound_bytes) {
+        if (queued_bytes_ + text->size() > ctx_.settings.limits.max_outbound_bytes) {
             // The client stopped reading: memory stays bounded, it goes, and
             // its partner is told now rather than when the close handshake
             // (which a client that does not read never answers) times out.
@@ -246,6 +245,8 @@ private:
             asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
             return;
         }
+        queued_bytes_ += text->size();
+        worker_.outbound_queued(text->size(), queued_bytes_);
         queue_.push_back(std::move(text));
         if (!writing_) do_write();
     }
@@ -263,11 +264,10 @@ private:
         writing_ = false;
         if (ec) {
             // The read side sees the same broken connection and finishes.
-            queue_.clear();
-            queued_bytes_ = 0;
+            drop_queue();
             return;
         }
-        queued_bytes_ -= queue_.front()->size();
+        forget_bytes(queue_.front()->size());
         queue_.pop_front();
         if (!queue_.empty() && (status_ == status::open || status_ == status::closing)) {
             do_write();
@@ -289,7 +289,7 @@ private:
         if (at_once) {
             // Keep only a frame already being written: Beast finishes it.
             while (queue_.size() > (writing_ ? 1u : 0u)) {
-                queued_bytes_ -= queue_.back()->size();
+                forget_bytes(queue_.back()->size());
                 queue_.pop_back();
             }
         }
@@ -317,9 +317,19 @@ private:
         ctx_.stats.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
         // The descriptor goes now, even if a write is stuck behind it.
         abort();
-        queue_.clear();
-        queued_bytes_ = 0;
+        drop_queue();
         report_end();
+    }
+
+    void forget_bytes(std::size_t bytes) {
+        queued_bytes_ -= bytes;
+        worker_.outbound_sent(bytes);
+    }
+
+    void drop_queue() {
+        queue_.clear();
+        worker_.outbound_sent(queued_bytes_);
+        queued_bytes_ = 0;
     }
 
     /// Tells the session, once, that this connection is over for it.

@@ -56,6 +56,22 @@ public:
         connections_.insert_or_assign(c, std::move(w));
     }
     void remove(closable* c) { connections_.erase(c); }
+    /// Bytes waiting in the outbound queues of this worker's connections,
+    /// and the most any one queue has held since start (limits.max_outbound_bytes
+    /// bounds it). Written on this worker's thread only, read by /metrics.
+    void outbound_queued(std::size_t added, std::size_t connection_total) {
+        outbound_bytes_.store(outbound_bytes_.load(std::memory_order_relaxed) + added,
+                              std::memory_order_relaxed);
+        if (connection_total > outbound_peak_.load(std::memory_order_relaxed))
+            outbound_peak_.store(connection_total, std::memory_order_relaxed);
+    }
+    void outbound_sent(std::size_t removed) {
+        outbound_bytes_.store(outbound_bytes_.load(std::memory_order_relaxed) - removed,
+                              std::memory_order_relaxed);
+    }
+    std::uint64_t outbound_bytes() const { return outbound_bytes_.load(std::memory_order_relaxed); }
+    std::uint64_t outbound_peak() const { return outbound_peak_.load(std::memory_order_relaxed); }
+
     /// Exceptions that escaped a handler and were caught by run().
     std::uint64_t loop_exceptions() const {
         return loop_exceptions_.load(std::memory_order_relaxed);
@@ -70,6 +86,8 @@ private:
     // the io_context still remove their connections from this map.
     std::unordered_map<closable*, std::weak_ptr<closable>> connections_;
     std::atomic<std::uint64_t> loop_exceptions_{0};
+    std::atomic<std::uint64_t> outbound_bytes_{0};
+    std::atomic<std::uint64_t> outbound_peak_{0};
     mutable boost::asio::io_context io_;  ///< mutable: running_in_this_thread() is const
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
 };

@@ -64,12 +64,18 @@ TEST_CASE("a client that stops reading is closed at max_outbound_bytes and its d
         INFO(sent << " offers sent");
         REQUIRE(partner_left);
         REQUIRE(sent > 32);  // 64 KB is 32 offers: not closed before the bound
+        // The queue filled up to the bound and never past it.
+        const auto peak = metric(daemon, "onymous_outbound_queue_peak_bytes");
+        REQUIRE(peak.has_value());
+        CHECK(*peak <= 65536);
+        CHECK(*peak > 65536 - 2 * 2200);  // within one offer of the bound
         // The offers that raced the end were dropped silently, not refused.
         ping_pong(sender);
 
         // The descriptor goes within close_timeout (1 s), though the client
         // never reads its close frame.
         require_metric(daemon, "onymous_connections", 1, allowance(2500ms));
+        require_metric(daemon, "onymous_outbound_queued_bytes", 0);
         require_descriptors_at_most(daemon.pid(), descriptors - 1, allowance(2500ms));
         require_metric(daemon, "onymous_sessions", 1);
 

@@ -105,12 +105,23 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 /// TCP connect to 127.0.0.1:port and, for a TLS stream, the TLS handshake.
 template <class Stream>
 beast::error_code open(net::io_context& ioc, Stream& stream, std::uint16_t port,
-                       steady::time_point deadline) {
+                       steady::time_point deadline, const link_options& link = {}) {
     auto& socket = beast::get_lowest_layer(stream).socket();
+    if (!link.source_address.empty()) {
+        beast::error_code ec;
+        socket.open(tcp::v4(), ec);
+        if (!ec) socket.bind(tcp::endpoint(net::ip::make_address(link.source_address), 0), ec);
+        if (ec) return ec;
+    }
     auto connected = new_outcome();
     beast::get_lowest_layer(stream).async_connect(
         tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port), complete(connected));
     if (auto ec = await(ioc, connected, deadline, socket)) return ec;
+    if (!link.prelude.empty()) {
+        auto written = new_outcome();
+        net::async_write(socket, net::buffer(link.prelude), complete(written));
+        if (auto ec = await(ioc, written, deadline, socket)) return ec;
+    }
     if constexpr (std::is_same_v<Stream, tls_stream>) {
         auto handshaken = new_outcome();
         stream.async_handshake(ssl::stream_base::client, complete(handshaken));
@@ -198,7 +209,7 @@ public:
 
     bool connect(std::uint16_t port, const connect_options& options) override {
         const auto deadline = steady::now() + options.timeout;
-        if (auto ec = open(ioc_, ws_.next_layer(), port, deadline)) {
+        if (auto ec = open(ioc_, ws_.next_layer(), port, deadline, options.link)) {
             error_ = describe(std::is_same_v<Next, tls_stream> ? "connect/TLS" : "connect", ec);
             return false;
         }
@@ -206,6 +217,7 @@ public:
             if (options.origin) req.set(http::field::origin, *options.origin);
             if (options.subprotocol)
                 req.set(http::field::sec_websocket_protocol, *options.subprotocol);
+            for (const auto& [name, value] : options.headers) req.insert(name, value);
         }));
         auto response = std::make_shared<websocket::response_type>();
         auto upgraded = new_outcome();
@@ -409,9 +421,10 @@ namespace {
 
 template <class Stream>
 http_response exchange(net::io_context& ioc, Stream& stream, std::uint16_t port,
-                       const std::string& raw, steady::time_point deadline) {
+                       const std::string& raw, steady::time_point deadline,
+                       const link_options& link) {
     auto& socket = beast::get_lowest_layer(stream).socket();
-    if (auto ec = open(ioc, stream, port, deadline))
+    if (auto ec = open(ioc, stream, port, deadline, link))
         throw std::runtime_error(describe("http_exchange: connect", ec));
     auto written = new_outcome();
     net::async_write(stream, net::buffer(raw), complete(written));
@@ -430,16 +443,16 @@ http_response exchange(net::io_context& ioc, Stream& stream, std::uint16_t port,
 
 }  // namespace
 
-http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw,
-                            duration timeout) {
+http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw, duration timeout,
+                            const link_options& link) {
     net::io_context ioc{1};
     const auto deadline = steady::now() + timeout;
     if (tls) {
         tls_stream stream(ioc, client_tls_context());
-        return exchange(ioc, stream, port, raw, deadline);
+        return exchange(ioc, stream, port, raw, deadline, link);
     }
     beast::tcp_stream stream(ioc);
-    return exchange(ioc, stream, port, raw, deadline);
+    return exchange(ioc, stream, port, raw, deadline, link);
 }
 
 // ---------------------------------------------------------------------------

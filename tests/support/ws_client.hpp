@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace onymous::test {
@@ -36,9 +37,21 @@ struct http_response {
     std::string header(const std::string& lower_name) const;
 };
 
+/// How the TCP connection is made, below TLS and HTTP.
+struct link_options {
+    /// The client's own address, e.g. "127.0.0.2" to look like another
+    /// client; empty lets the system choose (127.0.0.1).
+    std::string source_address;
+    /// Bytes sent first, before TLS (a PROXY protocol header).
+    std::string prelude;
+};
+
 /// How the WebSocket upgrade is requested.
 struct connect_options {
     bool tls = true;
+    link_options link;
+    /// Extra request header lines, in order; a name may repeat.
+    std::vector<std::pair<std::string, std::string>> headers;
     std::string target = "/ws";
     std::optional<std::string> origin;
     /// Sec-WebSocket-Protocol offered; nullopt offers none.
@@ -117,7 +130,7 @@ private:
 /// Sends `raw` as is to 127.0.0.1:port (TLS or plain) and reads one HTTP
 /// response. Throws std::runtime_error when no response arrives in time.
 http_response http_exchange(std::uint16_t port, bool tls, const std::string& raw,
-                            duration timeout = 10s);
+                            duration timeout = 10s, const link_options& link = {});
 
 /// What a TLS client offers in tls_probe().
 struct tls_probe_options {

@@ -27,6 +27,12 @@ settings parse(std::string_view yaml, std::string_view origin, std::string_view 
 /// file's directory.
 settings load_file(const std::string& path);
 
+/// What is valid but most likely not what the operator meant, one sentence
+/// each, for `--check-config` and the start-up log: a plain loopback
+/// listener (where a TLS-terminating proxy sits) without trusted_proxies,
+/// and per-pairing caps that let a partner fill a reader's outbound queue.
+std::vector<std::string> warnings(const settings& s);
+
 /// Parses a duration with a unit: "250ms", "10s", "5m", "1h".
 /// Returns false on anything else.
 bool parse_duration(std::string_view text, duration& out);

@@ -1,0 +1,41 @@
+#include <onymous/config/load.hpp>
+
+#include <fmt/format.h>
+
+namespace onymous::config {
+
+namespace {
+
+bool is_loopback(const std::string& address) {
+    return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+}  // namespace
+
+std::vector<std::string> warnings(const settings& s) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < s.listeners.size(); ++i) {
+        const listener& l = s.listeners[i];
+        // A plain listener on loopback is where nginx or another TLS
+        // terminator forwards to; without trusted_proxies every client is
+        // counted as the proxy's one address.
+        if (!l.tls && !l.proxy_protocol && is_loopback(l.address) && s.trusted_proxies.empty()) {
+            out.push_back(fmt::format(
+                "listeners[{}] ({} port {}) is plain on loopback, as behind a TLS-terminating "
+                "proxy, but trusted_proxies is empty: X-Forwarded-For is ignored and every "
+                "client counts as the proxy's address for the per-address limits",
+                i, l.address, l.port));
+        }
+    }
+    const std::uint64_t offers = s.limits.pair_max_offers * s.limits.max_sdp_bytes;
+    if (offers > s.limits.max_outbound_bytes) {
+        out.push_back(fmt::format(
+            "limits.pair_max_offers x limits.max_sdp_bytes ({} x {} = {} bytes) exceeds "
+            "limits.max_outbound_bytes ({}): a partner within its per-pairing caps can fill a "
+            "slow reader's outbound queue and have it closed with 1008",
+            s.limits.pair_max_offers, s.limits.max_sdp_bytes, offers, s.limits.max_outbound_bytes));
+    }
+    return out;
+}
+
+}  // namespace onymous::config
