@@ -90,6 +90,31 @@ TEST_CASE("--check-config accepts a valid file, with TLS paths relative to its d
     REQUIRE_FALSE(missing.err.empty());
 }
 
+TEST_CASE("--check-config warns about a likely mistake and still succeeds",
+          "[check_config_test][e2e]") {
+    temp_dir dir;
+    const auto file = dir.write("warned.yaml",
+                                "listeners:\n"
+                                "  - address: 127.0.0.1\n"
+                                "    port: 8080\n"
+                                "    tls: false\n"
+                                "limits:\n"
+                                "  pair_max_offers: 40\n");
+    const auto result = check_config(file);
+    INFO(result.status.describe() << "; stderr: " << result.err);
+    REQUIRE(result.status.exited_with(0));
+    REQUIRE(result.err ==
+            "onymousd: warning: listeners[0] (127.0.0.1 port 8080) is plain on loopback, as "
+            "behind a TLS-terminating proxy, but trusted_proxies is empty: X-Forwarded-For is "
+            "ignored and every client counts as the proxy's address for the per-address limits\n"
+            "onymousd: warning: limits.pair_max_offers x limits.max_sdp_bytes (40 x 32768 = "
+            "1310720 bytes) exceeds limits.max_outbound_bytes (1048576): a partner within its "
+            "per-pairing caps can fill a slow reader's outbound queue and have it closed with "
+            "1008\n"
+            "onymousd: configuration file " +
+                file.string() + " test is successful\n");
+}
+
 TEST_CASE("--check-config names the file, line and key of a bad value",
           "[check_config_test][e2e]") {
     temp_dir dir;

@@ -51,6 +51,7 @@ TEST_CASE("the production example loads with the contract's defaults", "[config]
     CHECK(s == expected);
     CHECK(s.admin == admin_settings{"127.0.0.1", 9090});
     CHECK_FALSE(s.cluster.has_value());
+    CHECK(warnings(s).empty());
 }
 
 TEST_CASE("the production example's cluster section is valid once switched on", "[config]") {
@@ -74,6 +75,8 @@ TEST_CASE("the development config loads with paths beside it", "[config]") {
     CHECK(s.logging.level == log_level::info);
     CHECK(s.ice.stun.empty());
     CHECK(s.ice.turn.urls.empty());
+    CHECK(s.trusted_proxies == std::vector<std::string>{"127.0.0.1/32"});
+    CHECK(warnings(s).empty());
 }
 
 TEST_CASE("load_file names the file it cannot read", "[config]") {

@@ -16,7 +16,7 @@ struct listener {
     std::string address;     ///< IPv4 or IPv6 literal
     std::uint16_t port = 0;  ///< 0 = ephemeral (tests)
     bool tls = true;
-    bool proxy_protocol = false;  ///< accepted, not yet active
+    bool proxy_protocol = false;  ///< a PROXY protocol v2 header comes first
 
     bool operator==(const listener&) const = default;
 };
