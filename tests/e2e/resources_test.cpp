@@ -108,8 +108,12 @@ TEST_CASE("the open-file soft limit is raised to the hard limit, with a warning 
         lowered_soft_limit lowered(256);
         warned = std::make_unique<daemon_process>(std::initializer_list<config_override>{
             {"limits.max_connections", static_cast<std::uint64_t>(ours.rlim_max) * 10}});
+        // Nothing else to warn about either (config::warnings).
         quiet = std::make_unique<daemon_process>(std::initializer_list<config_override>{
-            {"limits.max_connections", 100}, {"logging.level", "warn"}});
+            {"limits.max_connections", 100},
+            {"logging.level", "warn"},
+            {"trusted_proxies", json::array({"127.0.0.1/32"})},
+            {"limits.pair_max_offers", 20}});
     }
     for (auto* daemon : {warned.get(), quiet.get()}) {
         const auto [soft, hard] = open_file_limits(daemon->pid());
@@ -125,6 +129,7 @@ TEST_CASE("the open-file soft limit is raised to the hard limit, with a warning 
     finish(*quiet);
     INFO("max_connections above the limit:\n" << warned->log() << "\nbelow it:\n" << quiet->log());
     REQUIRE(has_warning(warned->log()));
+    REQUIRE(warned->log().find(" warning limits.max_connections is ") != std::string::npos);
     REQUIRE_FALSE(has_warning(quiet->log()));
 }
 
