@@ -13,9 +13,14 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-bool all_digits(std::string_view text) {
-    return !text.empty() && text.size() <= 5 &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+/// A port: 1 to 5 digits, at most 65535.
+bool is_port(std::string_view text) {
+    if (text.empty() || text.size() > 5 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    unsigned value = 0;
+    for (const char c : text) value = value * 10 + static_cast<unsigned>(c - '0');
+    return value <= 65535;
 }
 
 /// Calls `visit(entry)` for each comma-separated entry of the lines, from
@@ -47,15 +52,17 @@ std::optional<ip> parse_forwarded_entry(std::string_view entry) {
     if (entry.starts_with('[')) {
         const auto close = entry.find(']');
         if (close == std::string_view::npos) return std::nullopt;
+        // Brackets are for IPv6 only.
+        if (entry.substr(1, close - 1).find(':') == std::string_view::npos) return std::nullopt;
         const std::string_view after = entry.substr(close + 1);
-        if (!after.empty() && !(after.front() == ':' && all_digits(after.substr(1))))
+        if (!after.empty() && !(after.front() == ':' && is_port(after.substr(1))))
             return std::nullopt;
         return parse_ip(entry.substr(1, close - 1));
     }
     // One colon: IPv4 with a port. More: a bare IPv6 address.
     const auto colon = entry.find(':');
     if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) {
-        if (!all_digits(entry.substr(colon + 1))) return std::nullopt;
+        if (!is_port(entry.substr(colon + 1))) return std::nullopt;
         entry = entry.substr(0, colon);
         if (entry.find('.') == std::string_view::npos) return std::nullopt;
     }

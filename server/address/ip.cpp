@@ -30,7 +30,9 @@ ip from_v6_bytes(const std::array<std::uint8_t, 16>& bytes) { return ip{bytes}; 
 std::optional<ip> parse_ip(std::string_view text) {
     // inet_pton needs a terminated string; the longest IPv6 literal
     // (with an embedded IPv4 tail) is 45 characters.
-    if (text.empty() || text.size() > 45) return std::nullopt;
+    // A NUL would end the literal early for inet_pton: "10.0.0.1\0junk".
+    if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos)
+        return std::nullopt;
     char buffer[46];
     std::copy(text.begin(), text.end(), buffer);
     buffer[text.size()] = '\0';

@@ -20,6 +20,20 @@ constexpr std::size_t inet_block_bytes = 4 + 4 + 2 + 2;
 constexpr std::size_t inet6_block_bytes = 16 + 16 + 2 + 2;
 constexpr std::size_t unix_block_bytes = 108 + 108;
 
+/// UNSPEC, and TCP or UDP over IPv4, IPv6 or UNIX sockets.
+bool is_defined_family(std::uint8_t family_and_transport) {
+    switch (family_and_transport) {
+    case 0x00:
+    case 0x11:
+    case 0x12:
+    case 0x21:
+    case 0x22:
+    case 0x31:
+    case 0x32: return true;
+    default: return false;
+    }
+}
+
 }  // namespace
 
 std::variant<std::size_t, failure> rest_length(std::span<const std::uint8_t, fixed_bytes> fixed) {
@@ -30,9 +44,10 @@ std::variant<std::size_t, failure> rest_length(std::span<const std::uint8_t, fix
     if (version != 2) return failure{"not PROXY protocol version 2"};
     if (command != command_local && command != command_proxy)
         return failure{"unknown PROXY v2 command"};
-    const std::uint8_t fam = fixed[13] >> 4;
-    const std::uint8_t transport = fixed[13] & 0x0F;
-    if (fam > unix_socket || transport > 2) return failure{"unknown PROXY v2 family or transport"};
+    // LOCAL ignores the family byte; PROXY takes only the combinations the
+    // spec defines, and must reject the rest.
+    if (command == command_proxy && !is_defined_family(fixed[13]))
+        return failure{"unknown PROXY v2 family or transport"};
     const std::size_t length = (std::size_t{fixed[14]} << 8) | fixed[15];
     if (length > max_rest_bytes) return failure{"PROXY v2 header too long"};
     return length;

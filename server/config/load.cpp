@@ -3,29 +3,69 @@
 
 #include <onymous/config/load.hpp>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
+#include <optional>
+#include <sstream>
 
 namespace onymous::config {
+
+namespace {
+
+/// Sees only where documents start.
+class document_starts final : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override { line = mark.line + 1; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+    int line = 0;
+};
+
+/// The line of a second document, if any. Looks at two at most: yaml-cpp
+/// 0.7's LoadAll, which this replaces, never ends on some inputs (a file
+/// holding only "," yields empty documents forever, jbeder/yaml-cpp#1040).
+std::optional<int> second_document_line(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    document_starts starts;
+    if (!parser.HandleNextDocument(starts)) return std::nullopt;
+    if (!parser.HandleNextDocument(starts)) return std::nullopt;
+    return starts.line;
+}
+
+}  // namespace
 
 settings parse(std::string_view yaml, std::string_view origin, std::string_view base_dir) {
     detail::load_context ctx;
     ctx.origin = origin;
     ctx.base_dir = base_dir;
-    std::vector<YAML::Node> documents;
+    YAML::Node root;
     try {
-        documents = YAML::LoadAll(std::string(yaml));
+        const std::string text(yaml);
+        // A later document would be silently ignored by a plain YAML::Load.
+        if (const auto second = second_document_line(text)) {
+            detail::fail(ctx, *second, {}, "expected one YAML document, got a second one");
+        }
+        root = YAML::Load(text);
     } catch (const YAML::Exception& error) {
         detail::fail(ctx, error.mark.line + 1, {}, "YAML syntax error: " + error.msg);
     }
-    // A later document would be silently ignored by a plain YAML::Load.
-    if (documents.size() > 1) {
-        detail::fail(ctx, detail::line_of(documents[1]), {},
-                     "expected one YAML document, got " + std::to_string(documents.size()));
-    }
-    if (documents.empty() || documents.front().IsNull()) {
+    if (root.IsNull()) {
         detail::fail(ctx, 1, {}, "expected a mapping of settings, got an empty file");
     }
-    const YAML::Node& root = documents.front();
     if (!root.IsMap()) {
         detail::fail(
             ctx, detail::line_of(root), {},

@@ -17,7 +17,8 @@ constexpr std::size_t max_literal = 64;
 
 // Parses an address literal into `bytes`; returns its size (4 or 16), 0 if it is not one.
 std::size_t parse_address(std::string_view text, std::array<unsigned char, 16>& bytes) {
-    if (text.empty() || text.size() >= max_literal) {
+    // A NUL would end the literal early for inet_pton: "127.0.0.1\0junk".
+    if (text.empty() || text.size() >= max_literal || text.find('\0') != std::string_view::npos) {
         return 0;
     }
     std::array<char, max_literal> buffer{};

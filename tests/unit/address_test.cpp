@@ -66,9 +66,9 @@ TEST_CASE("ip literals: IPv4 is held IPv4-mapped, so both spellings are one addr
     CHECK(addr("192.0.2.1").is_v4());
     CHECK_FALSE(addr("2001:db8::1").is_v4());
     CHECK(addr("2001:DB8::1") == addr("2001:db8:0:0:0:0:0:1"));
-    for (const std::string_view bad :
-         {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "[::1]", "::1%eth0", "1.2.3.4:80", " 1.2.3.4",
-          "example.com", "1.2.3.04x", "::g"}) {
+    for (const std::string_view bad : std::initializer_list<std::string_view>{
+             "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "[::1]", "::1%eth0", "1.2.3.4:80", " 1.2.3.4",
+             "example.com", "1.2.3.04x", "::g", std::string_view("10.0.0.1\0junk", 13)}) {
         INFO(bad);
         CHECK_FALSE(parse_ip(bad).has_value());
     }
@@ -133,8 +133,9 @@ TEST_CASE("X-Forwarded-For: garbage ends the walk at the hop that wrote it", "[a
     const std::vector<std::string> trusted = {"10.0.0.0/8"};
     CHECK(forwarded("10.0.0.2", {"198.51.100.7, unknown"}, trusted) == addr("10.0.0.2"));
     CHECK(forwarded("10.0.0.2", {"198.51.100.7, garbage, 10.0.0.9"}, trusted) == addr("10.0.0.9"));
-    for (const std::string_view bad : {"unknown", "_hidden", "1.2.3.4:", "1.2.3.4:x", "[::1",
-                                       "[::1]x", "[::1]:123456", "1.2.3.4:5:6", "abcd:80"}) {
+    for (const std::string_view bad :
+         {"unknown", "_hidden", "1.2.3.4:", "1.2.3.4:x", "[::1", "[::1]x", "[::1]:123456",
+          "1.2.3.4:5:6", "abcd:80", "1.2.3.4:65536", "[1.2.3.4]:80"}) {
         INFO(bad);
         CHECK_FALSE(parse_forwarded_entry(bad).has_value());
     }
@@ -170,6 +171,12 @@ TEST_CASE("PROXY v2: TCP over IPv4 and IPv6 gives the source address", "[address
 }
 
 TEST_CASE("PROXY v2: LOCAL, UNSPEC and UNIX keep the connection's address", "[address]") {
+    // LOCAL ignores its family byte, even an undefined one.
+    for (const auto& h : {proxy_header(0x20, 0x55, {}), proxy_header(0x20, 0x10, {})}) {
+        const auto result = parse_proxy(h);
+        REQUIRE(std::holds_alternative<proxy_v2::header>(result));
+        CHECK_FALSE(std::get<proxy_v2::header>(result).source.has_value());
+    }
     for (const auto& h :
          {proxy_header(0x20, 0x00, {}), proxy_header(0x20, 0x11, std::vector<std::uint8_t>(12, 1)),
           proxy_header(0x21, 0x00, {}),
@@ -190,8 +197,11 @@ TEST_CASE("PROXY v2: malformed and truncated headers are refused with a reason",
           "unknown PROXY v2 command");
     CHECK(failure_of(proxy_header(0x21, 0x41, std::vector<std::uint8_t>(12, 0))) ==
           "unknown PROXY v2 family or transport");
-    CHECK(failure_of(proxy_header(0x21, 0x13, std::vector<std::uint8_t>(12, 0))) ==
-          "unknown PROXY v2 family or transport");
+    for (const int undefined : {0x13, 0x10, 0x20, 0x01, 0x33, 0xF1}) {
+        INFO(undefined);
+        CHECK(failure_of(proxy_header(0x21, undefined, std::vector<std::uint8_t>(36, 0))) ==
+              "unknown PROXY v2 family or transport");
+    }
     CHECK(failure_of(proxy_header(0x21, 0x11, std::vector<std::uint8_t>(1025, 0))) ==
           "PROXY v2 header too long");
     CHECK(failure_of(proxy_header(0x21, 0x11, std::vector<std::uint8_t>(11, 0))) ==

@@ -26,9 +26,11 @@ namespace onymous::address {
 ///   RFC 7239 name) ends the walk: what lies left of it cannot be trusted,
 ///   so the client is the last trusted hop passed, the one that wrote it.
 ///
-/// Entries may carry a port ("192.0.2.1:5678", "[2001:db8::1]:5678") and
-/// surrounding white space; both are ignored. At most `max_entries` are
-/// examined from the right, so a huge header costs bounded work.
+/// Entries may carry a port ("192.0.2.1:5678", "[2001:db8::1]:5678", at
+/// most 65535) and surrounding white space; both are ignored. Empty list
+/// elements ("a,,b") are skipped (RFC 9110, 5.6.1) and not counted. At most
+/// `max_forwarded_entries` entries are examined from the right, so a huge
+/// header costs bounded work.
 ip client_behind_proxies(const ip& peer, std::span<const std::string_view> header_lines,
                          const network_set& trusted);
 

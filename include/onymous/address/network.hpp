@@ -5,6 +5,7 @@
 #include <onymous/address/ip.hpp>
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 

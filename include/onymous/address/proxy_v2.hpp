@@ -28,15 +28,16 @@ struct failure {
 };
 
 /// From the fixed 16 bytes: the number of bytes that follow, or why the
-/// header is refused (no signature, version not 2, unknown command, too
-/// long).
+/// header is refused (no signature, version not 2, unknown command, a
+/// PROXY command with a family and transport the spec does not define,
+/// too long). LOCAL accepts any family byte: it is ignored.
 std::variant<std::size_t, failure> rest_length(std::span<const std::uint8_t, fixed_bytes> fixed);
 
 /// What the header says about the connection.
 struct header {
     /// The client's address: set for PROXY over TCP or UDP with IPv4 or
     /// IPv6. Unset for LOCAL (a health check by the balancer itself) and
-    /// for UNSPEC or UNIX families: the connection's own address is used.
+    /// for the UNSPEC and UNIX families: the connection's own address is used.
     std::optional<ip> source;
 };
 
