@@ -83,8 +83,10 @@ public:
           ticket_(other.ticket_) {}
     connection_slot& operator=(connection_slot&&) = delete;
     ~connection_slot() {
-        if (open_) open_->fetch_sub(1, std::memory_order_relaxed);
+        // The address first: once a connection no longer counts as open,
+        // its client may connect again.
         if (table_) table_->release(ticket_, std::chrono::steady_clock::now());
+        if (open_) open_->fetch_sub(1, std::memory_order_release);
     }
 
     /// Keeps `ticket` until the connection closes; once per connection.

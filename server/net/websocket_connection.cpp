@@ -94,6 +94,7 @@ public:
         }));
         ws_.control_callback(
             [this](websocket::frame_type, std::string_view) { last_activity_ = steady::now(); });
+        ws_.next_layer().on_teardown = [this] { close_handshake_over(); };
         worker_.add(this, this->weak_from_this());
         ws_.async_accept(request, [self = shared_self()](error_code ec) {
             self->guard([&] { self->on_accept(ec); });
@@ -219,7 +220,9 @@ private:
         }
         if (status_ == status::open) {
             if (!ws_.got_text()) {
+                // The session ends now; the close handshake may take until its deadline.
                 begin_close(protocol::close_code::unsupported_data, true, ending::ends_session);
+                asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
             } else if (session_) {
                 const auto data = buffer_.cdata();
                 session_->receive(
@@ -294,6 +297,21 @@ private:
             }
         }
         if (at_once || !writing_) do_close();
+    }
+
+    /// Beast has echoed the client's close frame, or sent its own for a
+    /// protocol fault (1002, 1007, 1009), and now waits for the client to
+    /// finish the teardown. The session ends at once: a closed connection's
+    /// partner hears partner_left now, and nobody is matched with it. Our
+    /// own closes have decided their meaning already.
+    void close_handshake_over() {
+        if (status_ != status::open) return;
+        status_ = status::close_sent;
+        ending_ = ending::ends_session;
+        close_deadline_ = steady::now() + ctx_.settings.limits.close_timeout;
+        arm_timer();
+        // Posted: Beast is in the middle of its read.
+        asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
     }
 
     void do_close() {

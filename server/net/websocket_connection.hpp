@@ -10,10 +10,35 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <functional>
+#include <utility>
+
 namespace onymous::net {
 
-using plain_stream = boost::beast::tcp_stream;
-using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+/// The layer under a connection's WebSocket: Beast's own, plus one hook.
+/// Beast tears the connection down (TLS shutdown, TCP close) once the close
+/// frames are through, in either direction, and only then completes the
+/// read or close that got there. A client that never finishes the teardown
+/// would keep its session alive until then; the hook says at once that the
+/// close handshake is over.
+template <class Base>
+class hooked_layer : public Base {
+public:
+    using Base::Base;
+    /// Called when Beast starts the teardown, on the connection's thread.
+    std::function<void()> on_teardown;
+};
+
+using plain_stream = hooked_layer<boost::beast::tcp_stream>;
+using tls_stream = hooked_layer<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+/// Found by Beast's unqualified call (argument-dependent lookup), and a
+/// better match than Beast's own for the base, to which it then forwards.
+template <class Base, class Handler>
+void async_teardown(boost::beast::role_type role, hooked_layer<Base>& layer, Handler&& handler) {
+    if (layer.on_teardown) layer.on_teardown();
+    boost::beast::async_teardown(role, static_cast<Base&>(layer), std::forward<Handler>(handler));
+}
 using upgrade_request = boost::beast::http::request<boost::beast::http::empty_body>;
 
 /// Takes over `stream`, completes the upgrade and attaches a fresh session.

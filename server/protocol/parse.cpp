@@ -88,7 +88,12 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
     if (nests_deeper_than(text, max_json_depth)) {
         return refuse(error_code::bad_json, "JSON nests deeper than 32 levels", {});
     }
-    json message = json::parse(text.begin(), text.end(), nullptr, false);
+    // nlohmann's lexer takes a NUL byte for the end of input, so
+    // '{"type":"ping"}\0junk' would parse. A raw NUL is never valid JSON
+    // (between tokens it is not white space, in a string it must be escaped).
+    const bool has_nul = text.find('\0') != std::string_view::npos;
+    json message = has_nul ? json(json::value_t::discarded)
+                           : json::parse(text.begin(), text.end(), nullptr, false);
     if (message.is_discarded()) {
         return refuse(error_code::bad_json, "message is not valid JSON", {});
     }

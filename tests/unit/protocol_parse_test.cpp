@@ -47,6 +47,13 @@ TEST_CASE("text that is not JSON is bad_json with no ref", "[protocol]") {
           "{\"type\":\"p\xC3\x28ng\"}", R"({"type":"ping","x":"\ud800"})"}) {
         check_error(text, error_code::bad_json, "message is not valid JSON", "");
     }
+    // A NUL is not the end of the message: what follows it counts.
+    for (const std::string_view text :
+         {std::string_view("{\"type\":\"ping\"}\0", 16),
+          std::string_view("{\"type\":\"ping\"}\0{oops", 21),
+          std::string_view("{\"type\":\"p\0ing\"}", 16), std::string_view("\0", 1)}) {
+        check_error(std::string(text), error_code::bad_json, "message is not valid JSON", "");
+    }
 }
 
 TEST_CASE("JSON that is not an object is invalid_message", "[protocol]") {
