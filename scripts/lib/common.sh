@@ -8,6 +8,8 @@ ONYMOUS_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config openssl
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libyaml-cpp-dev catch2 libbenchmark-dev clang-format-14
+  clang-14 libclang-rt-14-dev  # the libFuzzer targets (build/fuzz, tests/fuzz/)
+  coturn  # tests/e2e/turn_test.cpp: turnserver and turnutils_uclient
 )
 
 # The sanitizer trees: -O1 and line tables only (enough for symbolised

@@ -80,6 +80,8 @@ session::session_settings make_session_settings(const config::settings& s) {
     out.resume_grace = s.limits.resume_grace;
     out.max_outbound_bytes = s.limits.max_outbound_bytes;
     out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
+    // hello's and matched's TURN credentials, and relay-only's relay networks.
+    out.ice = s.ice;
     return out;
 }
 

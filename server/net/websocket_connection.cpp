@@ -8,7 +8,6 @@
 
 #include "net/header_tokens.hpp"
 
-#include <onymous/session/credentials.hpp>
 #include <onymous/session/signaling_session.hpp>
 
 #include <boost/asio/post.hpp>
@@ -195,8 +194,7 @@ private:
         // Every connection starts with a fresh session on this worker; a
         // resume as its first message may hand the connection to another.
         session_ = std::make_shared<session::signaling_session>(ctx_.sessions, worker_);
-        session_->start(as_transport(), session::ice_servers_for_connection(
-                                            ctx_.settings.ice, std::chrono::system_clock::now()));
+        session_->start(as_transport());
     }
 
     // --- Reading -------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <charconv>
 #include <stdexcept>
 
 namespace onymous::session {
@@ -96,6 +97,26 @@ std::vector<protocol::ice_server> ice_servers_for_connection(
             mint_turn_credentials(ice.turn.urls, ice.turn.secrets.front(), now + ice.turn.ttl));
     }
     return servers;
+}
+
+std::optional<std::chrono::system_clock::time_point> credentials_expiry(
+    const std::vector<protocol::ice_server>& servers) {
+    for (const protocol::ice_server& server : servers) {
+        const std::string& name = server.username;
+        if (name.empty()) continue;
+        std::int64_t seconds = 0;
+        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), seconds);
+        if (ec != std::errc() || end == name.data() + name.size() || *end != ':') continue;
+        return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+    }
+    return std::nullopt;
+}
+
+bool credentials_due(const config::ice_settings& ice,
+                     std::optional<std::chrono::system_clock::time_point> expiry,
+                     std::chrono::system_clock::time_point now) {
+    if (ice.turn.urls.empty() || ice.turn.secrets.empty()) return false;
+    return !expiry || *expiry - now <= ice.turn.ttl / 2;
 }
 
 }  // namespace onymous::session

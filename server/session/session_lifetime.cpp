@@ -47,7 +47,8 @@ void signaling_session::on_grace_expired() {
 }
 
 void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
-                                  std::shared_ptr<signaling_session> fresh) {
+                                  std::shared_ptr<signaling_session> fresh,
+                                  std::optional<std::chrono::system_clock::time_point> expiry) {
     const bool alive = life_ == life::attached || life_ == life::in_grace;
     if (!alive || !t || !history_.holds_after(last_seq, seq_)) {
         fresh->on_home([fresh] { fresh->on_take_over_answer(false, nullptr); });
@@ -63,6 +64,8 @@ void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t la
     }
     life_ = life::attached;
     transport_ = t;
+    // The client now holds the credentials of the new connection's hello.
+    credentials_expiry_ = expiry;
     // Back from the grace: eligible again, with its join time kept.
     if (member_) ctx_.matcher.reactivate(member_, shared_from_this());
     token_ = new_resume_token();

@@ -5,6 +5,7 @@
 #include "session/session_guard.hpp"
 
 #include <onymous/protocol/relay_text.hpp>
+#include <onymous/session/credentials.hpp>
 
 namespace onymous::session {
 
@@ -42,7 +43,15 @@ void signaling_session::on_matched(match::pairing& p) {
     role_ = p.role;
     limits_.start_pairing();  // the caps count per pairing
     partner_ = std::static_pointer_cast<signaling_session>(p.partner);
-    send_sequenced(protocol::make_matched(p.role, p.common_interests));
+    // Credentials that would expire during this chat are replaced with it:
+    // the TURN server checks them at each allocation (an ICE restart too).
+    std::vector<protocol::ice_server> fresh;
+    const auto wall_now = ctx_.settings.wall_now();
+    if (credentials_due(ctx_.settings.ice, credentials_expiry_, wall_now)) {
+        fresh = ice_servers_for_connection(ctx_.settings.ice, wall_now);
+        credentials_expiry_ = credentials_expiry(fresh);
+    }
+    send_sequenced(protocol::make_matched(p.role, p.common_interests, fresh));
     if (early_pair_id_ == pair_id_) {
         auto early = std::move(early_relays_);
         for (auto& text : early) {

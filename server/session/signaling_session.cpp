@@ -42,6 +42,10 @@ void signaling_session::fail_internal(const char* what) {
     }
 }
 
+void signaling_session::start(std::shared_ptr<transport> t) {
+    start(std::move(t), ice_servers_for_connection(ctx_.settings.ice, ctx_.settings.wall_now()));
+}
+
 void signaling_session::start(std::shared_ptr<transport> t,
                               std::vector<protocol::ice_server> ice_servers) {
     on_home([this, t = std::move(t), ice = std::move(ice_servers)] {
@@ -52,6 +56,7 @@ void signaling_session::start(std::shared_ptr<transport> t,
         ctx_.counters.live.fetch_add(1, std::memory_order_relaxed);
         token_ = new_resume_token();
         ctx_.tokens.insert(token_, weak_from_this());
+        credentials_expiry_ = credentials_expiry(ice);
         send_unsequenced(protocol::finish(
             protocol::make_hello(token_, ice, ctx_.settings.relay_only, ctx_.settings.hello)));
         if (ctx_.draining.load(std::memory_order_acquire)) drain();
@@ -96,7 +101,7 @@ void signaling_session::handle_text(std::string_view text) {
                "resume");
         return;
     }
-    std::visit([this](const auto& m) { handle(m); }, message);
+    std::visit([this](auto& m) { handle(m); }, message);
 }
 
 bool signaling_session::refuse_when_draining(std::string_view ref) {
@@ -147,7 +152,7 @@ void signaling_session::handle(const protocol::leave_message&) {
     close_if_drained();
 }
 
-void signaling_session::handle(const protocol::sdp_message& m) {
+void signaling_session::handle(protocol::sdp_message& m) {
     const auto ref = protocol::to_string(m.kind);
     if (refuse_unpaired_relay(ref)) return;
     if (auto reason = protocol::check_sdp_mode(m.sdp, *mode_); !reason.empty()) {
@@ -155,11 +160,17 @@ void signaling_session::handle(const protocol::sdp_message& m) {
         return;
     }
     if (refuse_over_limit(limits_.admit_relay(m), ref)) return;
+    // Validated, admitted, then scrubbed: what the partner gets is rebuilt
+    // from the filtered fields.
+    if (ctx_.settings.relay_only) ctx_.relay_filter.apply(m);
     forward_to_partner(protocol::relay_text(m));
 }
 
-void signaling_session::handle(const protocol::candidate_message& m) {
+void signaling_session::handle(protocol::candidate_message& m) {
     if (refuse_unpaired_relay("candidate")) return;
+    // A candidate relay-only mode removes is dropped silently, before the
+    // cap: it is no error and does not count (PROTOCOL.md).
+    if (ctx_.settings.relay_only && !ctx_.relay_filter.apply(m)) return;
     if (refuse_over_limit(limits_.admit_relay(m), "candidate")) return;
     forward_to_partner(protocol::relay_text(m));
 }
@@ -185,8 +196,8 @@ void signaling_session::handle(const protocol::resume_message& m) {
     life_ = life::handing_over;
     auto t = transport_.lock();
     older->on_home([older_session = older.get(), t = std::move(t), last_seq = m.last_seq,
-                    fresh = shared_from_this()]() mutable {
-        older_session->take_over(std::move(t), last_seq, std::move(fresh));
+                    fresh = shared_from_this(), expiry = credentials_expiry_]() mutable {
+        older_session->take_over(std::move(t), last_seq, std::move(fresh), expiry);
     });
 }
 

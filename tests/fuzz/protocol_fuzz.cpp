@@ -1,7 +1,4 @@
-// libFuzzer target for the protocol parser (not built by CMake). Build and run:
-//   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined \
-//     -Iinclude -Iserver server/protocol/*.cpp tests/fuzz/protocol_fuzz.cpp -o protocol_fuzz
-//   ./protocol_fuzz -max_len=4096 -max_total_time=120 CORPUS_DIR
+// libFuzzer target for the protocol parser (tests/fuzz/CMakeLists.txt, docs/testing.md).
 // Besides crashes and sanitizer reports it checks properties: whatever parse()
 // accepts survives serialisation and parses back to the same thing, errors
 // never echo anything but a short printable type, and the helpers agree.

@@ -71,3 +71,57 @@ TEST_CASE("hello's iceServers: STUN as configured, TURN only with a secret", "[c
     CHECK(servers[1].username.rfind("1600:", 0) == 0);  // now + 600 s
     CHECK(servers[1].credential == expected_credential("first", servers[1].username));
 }
+
+TEST_CASE("TURN credentials expire after the configured ttl, minted under the first secret",
+          "[credentials]") {
+    config::ice_settings ice;
+    ice.turn.urls = {"turn:127.0.0.1:3478"};
+    ice.turn.secrets = {"current", "previous"};
+    const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1000999));
+    for (const auto ttl : {std::chrono::milliseconds(1000), std::chrono::milliseconds(90000),
+                           std::chrono::milliseconds(604800000)}) {
+        ice.turn.ttl = ttl;
+        const auto servers = session::ice_servers_for_connection(ice, now);
+        REQUIRE(servers.size() == 1);
+        const auto& turn = servers[0];
+        // Whole seconds, rounded down: what coturn compares with its clock.
+        const auto expiry = std::to_string((1000999 + ttl.count()) / 1000);
+        INFO("ttl " << ttl.count() << " ms, username " << turn.username);
+        CHECK(turn.username.rfind(expiry + ":", 0) == 0);
+        CHECK(turn.credential == expected_credential("current", turn.username));
+        CHECK(turn.credential != expected_credential("previous", turn.username));
+        CHECK(session::credentials_expiry(servers) ==
+              std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(expiry))));
+    }
+}
+
+TEST_CASE("the expiry of credentials is read back from their username", "[credentials]") {
+    using std::chrono::seconds;
+    using time_point = std::chrono::system_clock::time_point;
+    const protocol::ice_server stun{{"stun:127.0.0.1:3478"}, {}, {}};
+    CHECK_FALSE(session::credentials_expiry({}));
+    CHECK_FALSE(session::credentials_expiry({stun}));
+    CHECK(session::credentials_expiry({stun, {{"turn:x"}, "1700000600:ab12", "c"}}) ==
+          time_point(seconds(1700000600)));
+    CHECK_FALSE(session::credentials_expiry({{{"turn:x"}, "1700000600", "c"}}));
+    CHECK_FALSE(session::credentials_expiry({{{"turn:x"}, "soon:ab12", "c"}}));
+}
+
+TEST_CASE("credentials are due for a refresh within the last ttl/2", "[credentials]") {
+    using std::chrono::seconds;
+    using time_point = std::chrono::system_clock::time_point;
+    config::ice_settings ice;
+    ice.turn.ttl = std::chrono::minutes(10);
+    const time_point expiry(seconds(10000));
+    // Without TURN nothing is ever due.
+    CHECK_FALSE(session::credentials_due(ice, expiry, expiry));
+    CHECK_FALSE(session::credentials_due(ice, std::nullopt, expiry));
+    ice.turn.urls = {"turn:127.0.0.1:3478"};
+    ice.turn.secrets = {"s"};
+    CHECK_FALSE(session::credentials_due(ice, expiry, expiry - seconds(301)));
+    CHECK(session::credentials_due(ice, expiry, expiry - seconds(300)));
+    CHECK(session::credentials_due(ice, expiry, expiry));
+    CHECK(session::credentials_due(ice, expiry, expiry + seconds(3600)));
+    // A connection that was handed none gets some.
+    CHECK(session::credentials_due(ice, std::nullopt, expiry));
+}

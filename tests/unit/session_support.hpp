@@ -177,9 +177,12 @@ struct client {
 
 struct session_fixture {
     clock::time_point now{};
+    /// Unix time for TURN credentials; advance() moves it with `now`.
+    std::chrono::system_clock::time_point wall{std::chrono::seconds(1700000000)};
     session::session_settings settings = [this] {
         session::session_settings s;
         s.now = [this] { return now; };
+        s.wall_now = [this] { return wall; };
         s.resume_grace = std::chrono::milliseconds(10000);
         return s;
     }();
@@ -201,7 +204,7 @@ struct session_fixture {
     client connect(fake_home& h) {
         client c{&h, std::make_shared<fake_transport>(),
                  std::make_shared<session::signaling_session>(context(), h)};
-        h.on([&] { c.session->start(c.connection, {}); });
+        h.on([&] { c.session->start(c.connection); });
         clients.push_back(c);
         return c;
     }
@@ -215,6 +218,7 @@ struct session_fixture {
     }
     void advance(std::chrono::milliseconds by) {
         now += by;
+        wall += by;
         home1.fire_due_timers();
         home2.fire_due_timers();
         run_all();

@@ -11,11 +11,13 @@
 // called from any thread: it runs at once on the home's thread and is posted
 // there from any other. See docs/architecture.md (Session lifetime).
 
+#include <onymous/config/config.hpp>
 #include <onymous/match/matcher.hpp>
 #include <onymous/protocol/messages.hpp>
 #include <onymous/protocol/parse.hpp>
 #include <onymous/protocol/serialize.hpp>
 #include <onymous/relay/connection_limits.hpp>
+#include <onymous/relay/relay_only.hpp>
 #include <onymous/session/directory.hpp>
 #include <onymous/session/error_budget.hpp>
 #include <onymous/session/history.hpp>
@@ -52,8 +54,17 @@ struct session_settings {
     /// Bounds the replay history and the relays held for a pairing whose
     /// `matched` is still on its way (limits.max_outbound_bytes).
     std::size_t max_outbound_bytes = 1048576;
+    /// ice.privacy: relay_only. hello says "iceTransportPolicy":"relay",
+    /// and what is relayed passes relay/relay_only (ice.relay_networks).
     bool relay_only = false;
+    /// ice.stun, ice.turn and ice.relay_networks: the iceServers of hello,
+    /// the fresh ones of matched, the relay networks of relay_only.
+    config::ice_settings ice;
     std::function<clock::time_point()> now = [] { return clock::now(); };
+    /// Unix time, for TURN credentials (which carry their expiry).
+    std::function<std::chrono::system_clock::time_point()> wall_now = [] {
+        return std::chrono::system_clock::now();
+    };
 };
 
 /// Counters for /metrics; relaxed atomics.
@@ -68,10 +79,15 @@ struct session_counters {
 
 /// Everything the sessions of a daemon share.
 struct session_context {
-    session_context(session_settings s, match::matcher& m) : settings(std::move(s)), matcher(m) {}
+    session_context(session_settings s, match::matcher& m)
+        : settings(std::move(s)),
+          matcher(m),
+          relay_filter(address::network_set(settings.ice.relay_networks)) {}
 
     const session_settings settings;
     match::matcher& matcher;
+    /// Applied to every offer, answer and candidate when settings.relay_only.
+    const relay::relay_only_filter relay_filter;
     directory tokens;
     session_counters counters;
     /// Set once when the daemon starts draining (SIGTERM).
@@ -86,7 +102,11 @@ public:
     signaling_session(const signaling_session&) = delete;
     signaling_session& operator=(const signaling_session&) = delete;
 
-    /// Attaches the first connection and sends hello. Call once.
+    /// Attaches the first connection and sends hello, with iceServers minted
+    /// from settings.ice at settings.wall_now(). Call once (this or the other).
+    void start(std::shared_ptr<transport> t);
+    /// The same with iceServers the caller minted; their expiry is read from
+    /// the TURN username, for matched to know when to refresh them.
     void start(std::shared_ptr<transport> t, std::vector<protocol::ice_server> ice_servers);
     /// A complete text message from the client, over connection `from`.
     void receive(const std::shared_ptr<transport>& from, std::string_view text);
@@ -142,8 +162,10 @@ private:
     void on_receive(const std::shared_ptr<transport>& from, std::string_view text);
     void handle_text(std::string_view text);
     void handle(const protocol::join_message& m);
-    void handle(const protocol::sdp_message& m);
-    void handle(const protocol::candidate_message& m);
+    /// Offers, answers and candidates are relayed from the parsed message
+    /// itself, which relay-only mode filters in place.
+    void handle(protocol::sdp_message& m);
+    void handle(protocol::candidate_message& m);
     void handle(const protocol::next_message& m);
     void handle(const protocol::leave_message& m);
     void handle(const protocol::ping_message& m);
@@ -170,8 +192,10 @@ private:
     void on_transport_closed(const std::shared_ptr<transport>& from, bool clean);
     void begin_grace();
     void on_grace_expired();
+    /// `expiry`: of the credentials the fresh session's hello gave the connection.
     void take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
-                   std::shared_ptr<signaling_session> fresh);
+                   std::shared_ptr<signaling_session> fresh,
+                   std::optional<std::chrono::system_clock::time_point> expiry);
     void on_take_over_answer(bool ok, std::shared_ptr<signaling_session> older);
     void resume_refused();
     /// Ends the session: the matcher forgets it (the partner gets
@@ -194,6 +218,9 @@ private:
     life life_ = life::created;
     std::weak_ptr<transport> transport_;
     std::string token_;
+    /// Of the TURN credentials the connection holds (hello's, or the last
+    /// matched's); nullopt without TURN.
+    std::optional<std::chrono::system_clock::time_point> credentials_expiry_;
     std::unique_ptr<timer> grace_timer_;
 
     match::matcher::member* member_ = nullptr;  ///< attached at the first join
