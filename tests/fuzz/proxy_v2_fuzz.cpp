@@ -3,8 +3,8 @@
 // sanitizer reports it checks, against the header and HAProxy's proxy-protocol.txt:
 // - nothing is read past a span: each call gets an exactly sized heap copy, so that ASan
 //   sees an over-read even where the fuzzer's input goes on;
-// - rest_length() refuses exactly the fixed parts proxy_v2.hpp lists (and, not listed
-//   there, unknown families and transports), else gives the length field; where it
+// - rest_length() refuses exactly the fixed parts proxy_v2.hpp lists (for PROXY, the
+//   family/transport pairs the spec leaves undefined), else gives the length field; where it
 //   refuses, parse() refuses the same bytes;
 // - parse() accepts only 16 + rest_length() bytes, and of those refuses only an address
 //   block shorter than its family needs, as the network code relies on;
@@ -83,11 +83,15 @@ std::variant<std::size_t, proxy_v2::failure> rest_length_of(std::span<const std:
     const std::vector<std::uint8_t> copy(bytes.begin(), bytes.begin() + proxy_v2::fixed_bytes);
     const auto result = proxy_v2::rest_length(std::span(copy).first<proxy_v2::fixed_bytes>());
     const fixed_fields f = fields_of(std::span(copy).first<proxy_v2::fixed_bytes>());
-    // The header's reasons, and (not in the header, but refused) unknown families and
-    // transports: 0x4-0xF and 0x3-0xF are invalid in version 2.
+    // The header's reasons. PROXY takes only the family/transport pairs the spec
+    // defines (UNSPEC/UNSPEC, or TCP or UDP over INET, INET6 or UNIX); LOCAL ignores
+    // the byte.
+    const bool defined_family =
+        (f.family == unspec && f.transport == 0) ||
+        (f.family >= inet && f.family <= unix_family && (f.transport == 1 || f.transport == 2));
     const bool acceptable = f.signed_v2 && (f.command == local || f.command == proxy) &&
-                            f.length <= proxy_v2::max_rest_bytes && f.family <= unix_family &&
-                            f.transport <= 2;
+                            f.length <= proxy_v2::max_rest_bytes &&
+                            (f.command == local || defined_family);
     if (const auto* length = std::get_if<std::size_t>(&result)) {
         require(acceptable, "rest_length() accepts only what the header allows");
         require(*length == f.length, "rest_length() is the length field");
