@@ -36,10 +36,11 @@ public:
     /// header's source). Unless it is a trusted proxy, it is counted now.
     void from_peer(const address::ip& peer, connection_slot& slot);
 
-    /// The request has arrived with these X-Forwarded-For lines: a
-    /// connection from a trusted proxy is counted now, as the client they
-    /// name.
-    void at_request(std::span<const std::string_view> forwarded_for, connection_slot& slot);
+    /// The request from `peer` (as given to from_peer) has arrived with
+    /// these X-Forwarded-For lines: a connection from a trusted proxy is
+    /// counted now, as the client they name.
+    void at_request(const address::ip& peer, std::span<const std::string_view> forwarded_for,
+                    connection_slot& slot);
 
     /// Set when the client is over a limit: the Retry-After seconds.
     std::optional<std::uint64_t> refused() const { return retry_after_; }
@@ -48,7 +49,6 @@ private:
     void admit(const address::ip& client, connection_slot& slot);
 
     server_context& ctx_;
-    address::ip peer_{};
     bool counted_ = false;
     std::optional<std::uint64_t> retry_after_;
 };

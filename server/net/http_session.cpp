@@ -205,7 +205,7 @@ private:
         const auto [first, last] = request.equal_range("X-Forwarded-For");
         for (auto field = first; field != last && lines.size() < max_forwarded_for_lines; ++field)
             lines.emplace_back(field->value().data(), field->value().size());
-        admission_.at_request(lines, slot_);
+        admission_.at_request(peer_, lines, slot_);
     }
 
     bool origin_allowed(const upgrade_request& request) const {
