@@ -32,6 +32,12 @@ void check_listeners(const load_context& ctx, const settings& out) {
         for (std::size_t i = 0; i < j; ++i) {
             const listener& a = out.listeners[i];
             const listener& b = out.listeners[j];
+            if (!b.fd_name.empty() && a.fd_name == b.fd_name) {
+                const std::string key = indexed_key("listeners", j);
+                fail(ctx, ctx.line_of(key + ".fd_name", ctx.root_line), key + ".fd_name",
+                     "same fd_name as " + indexed_key("listeners", i));
+            }
+            if (!a.fd_name.empty() || !b.fd_name.empty()) continue;  // bound by systemd
             if (b.port != 0 && a.port == b.port && a.address == b.address) {
                 const std::string key = indexed_key("listeners", j);
                 fail(ctx, ctx.line_of(key + ".port", ctx.root_line), key,

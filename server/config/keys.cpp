@@ -206,6 +206,7 @@ constexpr key_row<listener> listener_table[] = {
     l::uint("port", 0, 65535, AT(port)),
     l::flag("tls", AT(tls)),
     l::flag("proxy_protocol", AT(proxy_protocol)),
+    l::text(kind::fd_name, "fd_name", AT(fd_name)),
 };
 
 #undef AT
@@ -245,6 +246,9 @@ std::string describe_expected(kind type, std::uint64_t min, std::uint64_t max,
     case kind::string:
     case kind::path: return "a string";
     case kind::ip_address: return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
+    case kind::fd_name:
+        return "a socket name as in systemd's FileDescriptorName= (printable ASCII without ':', "
+               "at most 255 characters)";
     case kind::choice: return alternatives(choices, true);
     case kind::duration: return "a duration from " + format_ms(min) + " to " + format_ms(max);
     case kind::url: return "a URL starting with " + alternatives(choices, false);

@@ -21,6 +21,7 @@ enum class kind {
     string,         ///< any scalar; empty value = ""
     path,           ///< a string resolved against the config file's directory later
     ip_address,     ///< IPv4 or IPv6 literal
+    fd_name,        ///< a systemd FileDescriptorName=: 1-255 printable ASCII, no ':'
     choice,         ///< one of `choices`; setter gets the index
     duration,       ///< "<integer><unit>" in [min, max] milliseconds
     url,            ///< a string starting with one of `choices`, or empty

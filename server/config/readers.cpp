@@ -145,4 +145,18 @@ std::string read_address(const load_context& ctx, const value_ref& value,
     return text;
 }
 
+std::string read_fd_name(const load_context& ctx, const value_ref& value,
+                         std::string_view expected) {
+    const std::string& text = scalar(ctx, value, expected);
+    // systemd's own rule for FileDescriptorName= (fdname_is_valid): the
+    // names travel colon-separated in LISTEN_FDNAMES.
+    const bool valid = text.size() <= 255 && std::all_of(text.begin(), text.end(), [](char c) {
+                           return c >= 0x20 && c < 0x7f && c != ':';
+                       });
+    if (!valid) {
+        refuse(ctx, value, expected);
+    }
+    return text;
+}
+
 }  // namespace onymous::config::detail

@@ -39,6 +39,10 @@ std::uint64_t read_choice(const load_context& ctx, const value_ref& value,
 std::string read_url(const load_context& ctx, const value_ref& value,
                      std::span<const std::string_view> prefixes, std::string_view expected);
 
+/// A systemd FileDescriptorName= (listeners[].fd_name); empty = none.
+std::string read_fd_name(const load_context& ctx, const value_ref& value,
+                         std::string_view expected);
+
 /// An IPv4 or IPv6 literal.
 std::string read_address(const load_context& ctx, const value_ref& value,
                          std::string_view expected);

@@ -84,6 +84,8 @@ std::vector<listener> read_listeners(load_context& ctx, const value_ref& value,
         }
         listener& added = out.emplace_back();
         walk(ctx, item, listener_keys(), "", key, added);
+        // A socket passed by systemd has its address already.
+        if (!added.fd_name.empty()) continue;
         for (const auto* required : {"address", "port"}) {
             if (!ctx.has(join_key(key, required))) {
                 const auto& row = *find_row(listener_keys(), required);
@@ -108,6 +110,7 @@ void apply(load_context& ctx, const key_row<Target>& row, const value_ref& value
     case kind::string:
     case kind::path: set(read_string(ctx, value, expected)); break;
     case kind::ip_address: set(read_address(ctx, value, expected)); break;
+    case kind::fd_name: set(read_fd_name(ctx, value, expected)); break;
     case kind::url: set(read_url(ctx, value, row.choices, expected)); break;
     case kind::choice: set(read_choice(ctx, value, row.choices, expected)); break;
     case kind::duration: set(read_duration(ctx, value, row.min, row.max, expected)); break;

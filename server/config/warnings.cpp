@@ -19,7 +19,8 @@ std::vector<std::string> warnings(const settings& s) {
         // A plain listener on loopback is where nginx or another TLS
         // terminator forwards to; without trusted_proxies every client is
         // counted as the proxy's one address.
-        if (!l.tls && !l.proxy_protocol && is_loopback(l.address) && s.trusted_proxies.empty()) {
+        if (!l.tls && !l.proxy_protocol && l.fd_name.empty() && is_loopback(l.address) &&
+            s.trusted_proxies.empty()) {
             out.push_back(fmt::format(
                 "listeners[{}] ({} port {}) is plain on loopback, as behind a TLS-terminating "
                 "proxy, but trusted_proxies is empty: X-Forwarded-For is ignored and every "

@@ -17,6 +17,9 @@ struct listener {
     std::uint16_t port = 0;  ///< 0 = ephemeral (tests)
     bool tls = true;
     bool proxy_protocol = false;  ///< a PROXY protocol v2 header comes first
+    /// Socket activation: serve the descriptor systemd passes under this
+    /// FileDescriptorName= instead of binding address:port. Empty = bind.
+    std::string fd_name;
 
     bool operator==(const listener&) const = default;
 };
