@@ -51,11 +51,19 @@ private:
             return response;
         }
         const auto path = net::path_of(request_.target());
-        if (path == "/healthz") return net::text_response(http::status::ok, "ok\n");
+        if (path == "/healthz") {
+            // The loop monitor's verdict: a wedged worker fails the probe.
+            const bool healthy = ctx_.stats.stalled_loops.load(std::memory_order_relaxed) == 0;
+            return healthy ? net::text_response(http::status::ok, "ok\n")
+                           : net::text_response(http::status::service_unavailable,
+                                                "event loop stalled\n");
+        }
         if (path == "/readyz") {
-            const bool ready = !ctx_.shutting_down.load(std::memory_order_relaxed);
-            return ready ? net::text_response(http::status::ok, "ready\n")
-                         : net::text_response(http::status::service_unavailable, "shutting down\n");
+            if (ctx_.shutting_down.load(std::memory_order_relaxed))
+                return net::text_response(http::status::service_unavailable, "shutting down\n");
+            if (!ctx_.listening.load(std::memory_order_relaxed))
+                return net::text_response(http::status::service_unavailable, "starting\n");
+            return net::text_response(http::status::ok, "ready\n");
         }
         if (path == "/metrics") {
             auto response = net::text_response(http::status::ok, render_metrics(ctx_));

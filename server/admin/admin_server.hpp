@@ -1,9 +1,12 @@
 #pragma once
 // The operator's plain-HTTP endpoint (admin.address:admin.port):
-//   GET /healthz  200 while the process serves
-//   GET /readyz   200 while it accepts new sessions, 503 when shutting down
+//   GET /healthz  200 while every event loop answers, else 503
+//   GET /readyz   200 while it accepts new sessions; 503 before the
+//                 listeners are up and when shutting down
 //   GET /metrics  Prometheus text format
 // Bind it to loopback or a private network: it is not meant for the public.
+// It runs on the daemon's control thread, apart from the workers, and no
+// code of the public listeners' request handling runs here.
 
 #include "net/accept_loop.hpp"
 #include "net/server_context.hpp"

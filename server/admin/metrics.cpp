@@ -1,87 +1,118 @@
+// /metrics in the Prometheus text format 0.0.4. Every label value here is
+// one of a fixed set (a mode, a message type, an error or close code, a
+// reason): never an address, a token or an interest.
+
 #include "admin/admin_server.hpp"
+#include "admin/process_stats.hpp"
+
+#include <onymous/protocol/messages.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <initializer_list>
 #include <iterator>
+#include <utility>
 
 namespace onymous::admin {
 
 namespace {
 
-void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
-            std::uint64_t value, std::string_view labels = {}) {
-    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help,
-                   name, type, name, labels, value);
-}
+using labelled = std::initializer_list<std::pair<std::string_view, std::uint64_t>>;
 
 std::uint64_t read(const std::atomic<std::uint64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
 }
 
-}  // namespace
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
 
-std::string render_metrics(const net::server_context& ctx) {
+template <class Value>
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            Value value) {
+    header(out, name, type, help);
+    fmt::format_to(std::back_inserter(out), "{} {}\n", name, value);
+}
+
+/// One family with one label: `label="value"` per sample.
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::string_view label, labelled samples) {
+    header(out, name, type, help);
+    for (const auto& [value, count] : samples)
+        fmt::format_to(std::back_inserter(out), "{}{{{}=\"{}\"}} {}\n", name, label, value, count);
+}
+
+template <std::size_t N>
+void histogram(std::string& out, std::string_view name, std::string_view help,
+               const metrics::histogram<N>& h) {
+    header(out, name, "histogram", help);
+    // Read the total first: the buckets then never exceed it by more than
+    // what was observed in between, and +Inf is at least their sum.
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        cumulative += h.in_bucket(i);
+        fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"{}\"}} {}\n", name,
+                       static_cast<double>(h.bound_us(i)) / 1e6, cumulative);
+    }
+    const auto count = std::max(cumulative, h.count());
+    fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n",
+                   name, count, name, static_cast<double>(h.sum_ns()) / 1e9, name, count);
+}
+
+void connection_metrics(std::string& out, const net::server_context& ctx) {
     const auto& s = ctx.stats;
-    const auto& m = ctx.matcher.stats();
-    std::string out;
     metric(out, "onymous_connections", "gauge", "Open TCP connections, in handshake or upgraded.",
            read(s.open_connections));
-    const auto& sc = ctx.sessions.counters;
     metric(out, "onymous_websocket_connections", "gauge", "Open WebSocket connections.",
            read(s.websocket_connections));
-    metric(out, "onymous_sessions", "gauge",
-           "Live signaling sessions, in their resume grace or not.", read(sc.live));
-    metric(out, "onymous_sessions_in_grace", "gauge",
-           "Sessions whose connection dropped, waiting for a resume.", read(sc.in_grace));
-    metric(out, "onymous_resumes_total", "counter", "Sessions taken back by a resume.",
-           read(sc.resumed_total));
-    metric(out, "onymous_resume_failures_total", "counter", "Resumes answered resume_failed.",
-           read(sc.resume_failed_total));
-    metric(out, "onymous_resume_grace_expired_total", "counter",
-           "Sessions that ended because their resume grace ran out.", read(sc.grace_expired_total));
-    metric(out, "onymous_internal_errors_total", "counter",
-           "Connections closed with 1011 after an internal error in their handling.",
-           read(sc.internal_errors_total));
-    metric(out, "onymous_close_deadline_aborts_total", "counter",
-           "Closes that did not complete within limits.close_timeout and were aborted.",
-           read(s.close_deadline_aborts_total));
     metric(out, "onymous_connections_accepted_total", "counter", "TCP connections accepted.",
            read(s.accepted_total));
     metric(out, "onymous_connections_refused_total", "counter",
            "Connections closed unanswered, far over limits.max_connections.",
            read(s.refused_at_accept_total));
-    metric(out, "onymous_handshake_failures_total", "counter",
-           "TLS or WebSocket handshakes that failed.", read(s.handshake_failures_total));
-    out +=
-        "# HELP onymous_http_refusals_total Upgrade requests refused, by status.\n"
-        "# TYPE onymous_http_refusals_total counter\n";
-    fmt::format_to(std::back_inserter(out),
-                   "onymous_http_refusals_total{{status=\"403\"}} {}\n"
-                   "onymous_http_refusals_total{{status=\"404\"}} {}\n"
-                   "onymous_http_refusals_total{{status=\"503\"}} {}\n",
-                   read(s.http_403_total), read(s.http_404_total), read(s.http_503_total));
-    out +=
-        "# HELP onymous_waiting_sessions Sessions queued for a partner, by mode.\n"
-        "# TYPE onymous_waiting_sessions gauge\n";
-    fmt::format_to(std::back_inserter(out),
-                   "onymous_waiting_sessions{{mode=\"text\"}} {}\n"
-                   "onymous_waiting_sessions{{mode=\"video\"}} {}\n",
-                   read(m.waiting_text), read(m.waiting_video));
-    out +=
-        "# HELP onymous_per_address_refusals_total Upgrades refused with 503 for a client "
-        "address over its limit, by limit.\n"
-        "# TYPE onymous_per_address_refusals_total counter\n";
-    fmt::format_to(std::back_inserter(out),
-                   "onymous_per_address_refusals_total{{limit=\"open\"}} {}\n"
-                   "onymous_per_address_refusals_total{{limit=\"rate\"}} {}\n",
-                   read(s.refused_per_address_open_total), read(s.refused_per_address_rate_total));
+    family(out, "onymous_refused_connections_total", "counter",
+           "Connections refused, by reason (503, 403, or closed unanswered).", "reason",
+           {{"capacity", read(s.refused_capacity_total)},
+            {"hard_cap", read(s.refused_at_accept_total)},
+            {"draining", read(s.refused_draining_total)},
+            {"origin", read(s.http_403_total)},
+            {"per_address_open", read(s.refused_per_address_open_total)},
+            {"per_address_rate", read(s.refused_per_address_rate_total)},
+            {"proxy_header", read(s.proxy_header_failures_total)}});
+    family(out, "onymous_handshake_failures_total", "counter",
+           "Opening handshakes that failed, by cause.", "cause",
+           {{"tls", read(s.tls_handshake_failures_total)},
+            {"http", read(s.http_failures_total)},
+            {"websocket", read(s.websocket_handshake_failures_total)},
+            {"timeout", read(s.handshake_timeouts_total)}});
+    family(out, "onymous_http_refusals_total", "counter", "Upgrade requests refused, by status.",
+           "status",
+           {{"403", read(s.http_403_total)},
+            {"404", read(s.http_404_total)},
+            {"503", read(s.http_503_total)}});
+    family(out, "onymous_per_address_refusals_total", "counter",
+           "Upgrades refused with 503 for a client address over its limit, by limit.", "limit",
+           {{"open", read(s.refused_per_address_open_total)},
+            {"rate", read(s.refused_per_address_rate_total)}});
     metric(out, "onymous_tracked_addresses", "gauge",
            "Client addresses (keyed hashes) held for the per-address limits.",
            ctx.addresses.tracked());
     metric(out, "onymous_proxy_header_failures_total", "counter",
            "Connections closed for a missing, malformed, truncated or late PROXY v2 header.",
            read(s.proxy_header_failures_total));
+    metric(out, "onymous_close_deadline_aborts_total", "counter",
+           "Closes that did not complete within limits.close_timeout and were aborted.",
+           read(s.close_deadline_aborts_total));
+    header(out, "onymous_closes_total", "counter",
+           "WebSocket connections ended, by close code (1006: no close frame).");
+    for (std::size_t i = 0; i <= net::close_codes.size(); ++i) {
+        const auto code = i < net::close_codes.size() ? std::to_string(net::close_codes[i])
+                                                      : std::string("other");
+        fmt::format_to(std::back_inserter(out), "onymous_closes_total{{code=\"{}\"}} {}\n", code,
+                       read(s.closes_total[i]));
+    }
     std::uint64_t queued = 0;
     std::uint64_t peak = 0;
     for (const auto& w : ctx.workers) {
@@ -94,11 +125,86 @@ std::string render_metrics(const net::server_context& ctx) {
            "The most bytes any single connection's outbound queue has held since start "
            "(bounded by limits.max_outbound_bytes).",
            peak);
+}
+
+void session_metrics(std::string& out, const net::server_context& ctx) {
+    const auto& sc = ctx.sessions.counters;
+    const auto& m = ctx.matcher.stats();
+    metric(out, "onymous_sessions", "gauge",
+           "Live signaling sessions, in their resume grace or not.", read(sc.live));
+    metric(out, "onymous_sessions_in_grace", "gauge",
+           "Sessions whose connection dropped, waiting for a resume.", read(sc.in_grace));
+    family(out, "onymous_waiting_sessions", "gauge", "Sessions queued for a partner, by mode.",
+           "mode", {{"text", read(m.waiting_text)}, {"video", read(m.waiting_video)}});
     metric(out, "onymous_paired_sessions", "gauge", "Sessions currently paired.",
            read(m.paired_sessions));
     metric(out, "onymous_pairings_total", "counter", "Pairings made.", read(m.pairings_total));
     metric(out, "onymous_matcher_operations_total", "counter", "Operations applied by the matcher.",
            read(m.operations_total));
+    family(out, "onymous_relayed_messages_total", "counter",
+           "Messages relayed to a partner, by type.", "type",
+           {{"offer", read(sc.relayed_offers_total)},
+            {"answer", read(sc.relayed_answers_total)},
+            {"candidate", read(sc.relayed_candidates_total)}});
+    header(out, "onymous_errors_total", "counter", "Error messages sent to clients, by code.");
+    for (std::size_t i = 0; i < protocol::error_code_count; ++i)
+        fmt::format_to(std::back_inserter(out), "onymous_errors_total{{code=\"{}\"}} {}\n",
+                       protocol::to_string(static_cast<protocol::error_code>(i)),
+                       read(sc.errors_total[i]));
+    histogram(out, "onymous_match_wait_seconds", "Time from join or next to matched.",
+              sc.match_wait);
+    histogram(out, "onymous_relay_latency_seconds",
+              "Time from reading a relayed message off its sender to queueing it for its "
+              "receiver, inside the daemon.",
+              sc.relay_latency);
+    family(out, "onymous_resumes_total", "counter", "Resume attempts, by outcome.", "outcome",
+           {{"resumed", read(sc.resumed_total)}, {"failed", read(sc.resume_failed_total)}});
+    metric(out, "onymous_resume_grace_expired_total", "counter",
+           "Sessions that ended because their resume grace ran out.", read(sc.grace_expired_total));
+    metric(out, "onymous_internal_errors_total", "counter",
+           "Connections closed with 1011 after an internal error in their handling.",
+           read(sc.internal_errors_total));
+}
+
+void process_metrics(std::string& out, const net::server_context& ctx) {
+    const auto& s = ctx.stats;
+    header(out, "onymous_build_info", "gauge", "The running version; always 1.");
+    fmt::format_to(std::back_inserter(out), "onymous_build_info{{version=\"{}\"}} 1\n",
+                   ONYMOUS_VERSION);
+    family(out, "onymous_reloads_total", "counter", "Configuration reloads (SIGHUP), by outcome.",
+           "outcome", {{"ok", read(s.reloads_ok_total)}, {"failed", read(s.reloads_failed_total)}});
+    metric(out, "onymous_config_last_reload_successful", "gauge",
+           "1 when the last reload succeeded (or none was tried), else 0.",
+           s.last_reload_ok.load(std::memory_order_relaxed) ? 1 : 0);
+    const auto config = ctx.snapshot();
+    if (config->tls) {
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        metric(out, "onymous_certificate_expiry_seconds", "gauge",
+               "Seconds until the served certificate expires (negative once it has).",
+               config->certificate_not_after - now);
+    }
+    metric(out, "onymous_event_loops_stalled", "gauge",
+           "Worker event loops that have not answered a heartbeat for 2 s.", read(s.stalled_loops));
+    const auto p = read_process_stats();
+    metric(out, "process_open_fds", "gauge", "Open file descriptors.", p.open_fds);
+    metric(out, "process_max_fds", "gauge", "The open file descriptor limit.", p.max_fds);
+    metric(out, "process_resident_memory_bytes", "gauge", "Resident memory in bytes.",
+           p.resident_bytes);
+    metric(out, "process_cpu_seconds_total", "counter", "User and system CPU time, in seconds.",
+           p.cpu_seconds);
+    metric(out, "process_start_time_seconds", "gauge", "Start time, in seconds since the epoch.",
+           p.start_time_seconds);
+}
+
+}  // namespace
+
+std::string render_metrics(const net::server_context& ctx) {
+    std::string out;
+    connection_metrics(out, ctx);
+    session_metrics(out, ctx);
+    process_metrics(out, ctx);
     return out;
 }
 

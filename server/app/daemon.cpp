@@ -1,7 +1,10 @@
 #include "app/daemon.hpp"
 
 #include "admin/admin_server.hpp"
+#include "app/loop_monitor.hpp"
+#include "app/snapshot.hpp"
 #include "app/system.hpp"
+#include "app/systemd.hpp"
 #include "net/listener.hpp"
 #include "net/server_context.hpp"
 #include "tls/tls_context.hpp"
@@ -11,6 +14,7 @@
 
 #include <openssl/rand.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,9 +23,13 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -48,48 +56,59 @@ address::hash_key random_hash_key() {
     return key;
 }
 
+spdlog::level::level_enum spdlog_level(config::log_level level) {
+    switch (level) {
+    case config::log_level::error: return spdlog::level::err;
+    case config::log_level::warn: return spdlog::level::warn;
+    case config::log_level::info: return spdlog::level::info;
+    case config::log_level::debug: return spdlog::level::debug;
+    }
+    return spdlog::level::err;
+}
+
 void set_up_logging(config::log_level level) {
     auto logger = spdlog::stderr_logger_mt("onymousd");
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
-    switch (level) {
-    case config::log_level::error: logger->set_level(spdlog::level::err); break;
-    case config::log_level::warn: logger->set_level(spdlog::level::warn); break;
-    case config::log_level::info: logger->set_level(spdlog::level::info); break;
-    case config::log_level::debug: logger->set_level(spdlog::level::debug); break;
-    }
+    logger->set_level(spdlog_level(level));
     logger->flush_on(spdlog::level::err);
     spdlog::set_default_logger(logger);
 }
 
-session::session_settings make_session_settings(const config::settings& s) {
-    session::session_settings out;
-    out.parse.max_sdp_bytes = s.limits.max_sdp_bytes;
-    out.parse.max_interests = s.matching.max_interests;
-    out.hello.max_message_bytes = s.limits.max_message_bytes;
-    out.hello.max_sdp_bytes = s.limits.max_sdp_bytes;
-    out.hello.max_interests = s.matching.max_interests;
-    out.hello.messages_per_second = s.limits.messages_per_second;
-    out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
-    out.limits.messages_per_second = s.limits.messages_per_second;
-    out.limits.burst = s.limits.burst;
-    out.limits.joins_per_second = s.limits.joins_per_second;
-    out.limits.join_burst = s.limits.join_burst;
-    out.limits.pair_max_offers = s.limits.pair_max_offers;
-    out.limits.pair_max_candidates = s.limits.pair_max_candidates;
-    out.max_errors = s.limits.max_errors;
-    out.resume_grace = s.limits.resume_grace;
-    out.max_outbound_bytes = s.limits.max_outbound_bytes;
-    out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
-    // hello's and matched's TURN credentials, and relay-only's relay networks.
-    out.ice = s.ice;
-    return out;
+address::address_limits address_limits_of(const config::limits_settings& l) {
+    return {l.max_connections_per_address, l.new_connections_per_address_per_minute};
+}
+
+/// The listeners' sockets passed by systemd, by the listener they serve.
+std::vector<int> match_passed_sockets(const std::vector<config::listener>& listeners) {
+    auto passed = take_passed_sockets();
+    std::vector<int> fds;
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        const auto& name = listeners[i].fd_name;
+        if (name.empty()) {
+            fds.push_back(-1);
+            continue;
+        }
+        const auto it = passed.find(name);
+        if (it == passed.end())
+            throw std::runtime_error("listeners[" + std::to_string(i) + "].fd_name \"" + name +
+                                     "\": no such socket was passed (socket activation: "
+                                     "FileDescriptorName= in the .socket unit)");
+        fds.push_back(it->second);
+        passed.erase(it);
+    }
+    for (const auto& [name, fd] : passed) {
+        spdlog::warn("socket activation: no listener has fd_name \"{}\"; closing it", name);
+        ::close(fd);
+    }
+    return fds;
 }
 
 /// Everything that runs. Members are declared so that nothing outlives what
 /// it references: the matcher and the sessions' context first, then the
 /// server context, then the workers (whose io_contexts, when destroyed,
 /// destroy whatever handlers still hold connections and sessions, and those
-/// reach back to the contexts), then the I/O objects living on worker 0.
+/// reach back to the contexts), then the I/O objects living on worker 0 and
+/// on the control thread (admin endpoint, loop monitor, reloads).
 class daemon {
 public:
     daemon(const config::settings& settings, const run_options& options)
@@ -97,13 +116,10 @@ public:
 
     int run() {
         make_matcher();
-        sessions_.emplace(make_session_settings(settings_), *matcher_);
-        if (settings_.needs_tls()) tls_ = tls::make_server_context(settings_.tls);
-        addresses_.emplace(
-            address::address_limits{settings_.limits.max_connections_per_address,
-                                    settings_.limits.new_connections_per_address_per_minute},
-            random_hash_key());
-        context_.emplace(settings_, *sessions_, tls_.get(), workers_, *addresses_);
+        auto first = make_snapshot(settings_);
+        sessions_.emplace(first->sessions, *matcher_);
+        addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
+        context_.emplace(std::move(first), *sessions_, workers_, *addresses_);
         make_workers();
         bind();
         write_ready_file();
@@ -111,9 +127,14 @@ public:
         sweep_addresses();
         for (auto& l : listeners_) l->start();
         admin_->start();
+        monitor_->start();
+        context_->listening.store(true);
+        notifier_.ready(status_line());
+        arm_test_hooks();
         spdlog::info("onymousd started: {} listener(s), {} thread(s)", listeners_.size(),
                      workers_.size());
 
+        control_thread_ = std::thread([this] { control_.run(); });
         std::vector<std::thread> threads;
         for (std::size_t i = 1; i < workers_.size(); ++i)
             threads.emplace_back([w = workers_[i].get()] { w->run(); });
@@ -124,6 +145,13 @@ public:
         return 0;
     }
 
+    ~daemon() {
+        // A start-up that threw leaves the control loop unstarted or running.
+        control_guard_.reset();
+        control_.stop();
+        if (control_thread_.joinable()) control_thread_.join();
+    }
+
 private:
     void make_workers() {
         const unsigned count = settings_.threads ? settings_.threads : usable_cpus();
@@ -131,6 +159,8 @@ private:
         wake_timer_.emplace(workers_[0]->io());
         shutdown_timer_.emplace(workers_[0]->io());
         sweep_timer_.emplace(workers_[0]->io());
+        monitor_.emplace(control_, workers_, notifier_, context_->stats.stalled_loops,
+                         [this] { return status_line(); });
     }
 
     void make_matcher() {
@@ -159,8 +189,8 @@ private:
 
     /// Forgets addresses with nothing open whose minute has passed. Looking
     /// one period ahead keeps "at most a minute after" (PROTOCOL.md, Privacy).
+    /// Runs even with the limits off: a reload may turn them on.
     void sweep_addresses() {
-        if (!addresses_->enabled()) return;
         addresses_->sweep(std::chrono::steady_clock::now() + address_sweep_period);
         sweep_timer_->expires_after(address_sweep_period);
         sweep_timer_->async_wait([this](error_code ec) {
@@ -169,10 +199,13 @@ private:
     }
 
     void bind() {
-        for (const auto& where : settings_.listeners)
-            listeners_.push_back(
-                std::make_shared<net::listener>(*context_, where, workers_[0]->io()));
-        admin_ = std::make_shared<admin::admin_server>(*context_, workers_[0]->io());
+        const auto passed = match_passed_sockets(settings_.listeners);
+        for (std::size_t i = 0; i < settings_.listeners.size(); ++i)
+            listeners_.push_back(std::make_shared<net::listener>(*context_, settings_.listeners[i],
+                                                                 workers_[0]->io(), passed[i]));
+        // The admin endpoint has a loop of its own: it answers (503) while
+        // a worker is wedged, and no public connection ever runs there.
+        admin_ = std::make_shared<admin::admin_server>(*context_, control_);
     }
 
     void write_ready_file() {
@@ -190,6 +223,12 @@ private:
         write_file_atomically(options_.ready_file, ready.dump() + "\n");
     }
 
+    std::string status_line() const {
+        const auto& m = matcher_->stats();
+        return std::to_string(context_->stats.websocket_connections.load()) + " connections, " +
+               std::to_string(m.waiting_text.load() + m.waiting_video.load()) + " waiting";
+    }
+
     void watch_signals() {
         signals_.emplace(workers_[0]->io(), SIGINT, SIGTERM);
         signals_->async_wait([this](error_code ec, int) {
@@ -200,6 +239,50 @@ private:
                 if (!ec2) finish_shutdown();
             });
         });
+        hangups_.emplace(control_, SIGHUP);
+        wait_for_hangup();
+    }
+
+    void wait_for_hangup() {
+        hangups_->async_wait([this](error_code ec, int) {
+            if (ec) return;
+            reload();
+            wait_for_hangup();
+        });
+    }
+
+    /// SIGHUP (docs/operations.md, Reload), on the control thread: the whole
+    /// file and its TLS files are read and checked first; only a good one
+    /// replaces the snapshot that new connections take. Open connections
+    /// and their sessions keep theirs.
+    void reload() {
+        if (context_->shutting_down.load()) return;
+        notifier_.reloading();
+        spdlog::info("reloading the configuration from {}", options_.config_path);
+        auto& stats = context_->stats;
+        try {
+            auto next = config::load_file(options_.config_path);
+            for (const auto& key : keep_restart_only(settings_, next))
+                spdlog::warn("{} changed: needs a restart, keeping the running value", key);
+            for (const auto& warning : config::warnings(next)) spdlog::warn("{}", warning);
+            auto snapshot = make_snapshot(std::move(next));
+            // Nothing can fail from here on: every part is swapped.
+            addresses_->set_limits(address_limits_of(snapshot->settings.limits));
+            spdlog::default_logger()->set_level(spdlog_level(snapshot->settings.logging.level));
+            sessions_->replace(snapshot->sessions);
+            drain_timeout_.store(snapshot->settings.shutdown.drain_timeout);
+            context_->replace(std::move(snapshot));
+        } catch (const std::exception& e) {
+            stats.reloads_failed_total.fetch_add(1, std::memory_order_relaxed);
+            stats.last_reload_ok.store(false);
+            spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+            notifier_.ready("reload failed; " + status_line());
+            return;
+        }
+        stats.reloads_ok_total.fetch_add(1, std::memory_order_relaxed);
+        stats.last_reload_ok.store(true);
+        spdlog::info("configuration reloaded");
+        notifier_.ready("reloaded; " + status_line());
     }
 
     /// PROTOCOL.md, Draining: stop accepting, /readyz fails, every session
@@ -207,6 +290,7 @@ private:
     /// their pairing ends or shutdown.drain_timeout passes. Connections
     /// still in their TLS or HTTP handshake are aborted.
     void begin_drain() {
+        notifier_.stopping();
         context_->shutting_down.store(true);
         sessions_->draining.store(true, std::memory_order_release);
         for (auto& l : listeners_) l->stop();
@@ -218,7 +302,7 @@ private:
         }
         // The drain's deadline bounds the whole shutdown, closing handshakes
         // included: supervisors kill what outlasts their stop grace.
-        phase_deadline_ = std::chrono::steady_clock::now() + settings_.shutdown.drain_timeout;
+        phase_deadline_ = std::chrono::steady_clock::now() + drain_timeout_.load();
         wait_until(
             [this] {
                 return sessions_->counters.live.load() == 0 &&
@@ -241,9 +325,9 @@ private:
                 for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
             });
         }
-        phase_deadline_ =
-            std::chrono::steady_clock::now() +
-            std::min<std::chrono::milliseconds>(settings_.limits.close_timeout, last_close_grace);
+        const auto close_timeout = context_->snapshot()->settings.limits.close_timeout;
+        phase_deadline_ = std::chrono::steady_clock::now() +
+                          std::min<std::chrono::milliseconds>(close_timeout, last_close_grace);
         wait_until([this] { return context_->stats.open_connections.load() == 0; },
                    [this] { finish_shutdown(); });
     }
@@ -255,11 +339,17 @@ private:
         sessions_->draining.store(true, std::memory_order_release);
         context_->shutting_down.store(true);
         for (auto& l : listeners_) l->stop();
-        admin_->stop();
         shutdown_timer_->cancel();
         wake_timer_->cancel();
         sweep_timer_->cancel();
         signals_->cancel();
+        // The control loop's own objects are stopped on its thread.
+        asio::post(control_, [this] {
+            admin_->stop();
+            monitor_->stop();
+            hangups_->cancel();
+            control_guard_.reset();
+        });
         for (auto& w : workers_) {
             asio::post(w->io(), [w = w.get()] {
                 for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
@@ -271,8 +361,10 @@ private:
         // this is abandoned (what it held is destroyed in order, below).
         stop_thread_ = std::thread([this] {
             std::unique_lock lock(stop_mutex_);
-            if (!stop_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopped_; }))
+            if (!stop_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopped_; })) {
                 for (auto& w : workers_) w->stop();
+                control_.stop();  // e.g. a scrape that never sends its request
+            }
         });
     }
 
@@ -308,22 +400,48 @@ private:
         if (stop_thread_.joinable()) stop_thread_.join();
         for (auto& w : workers_)
             for (auto& s : sessions_of(*w)) s->end_now();
+        if (control_thread_.joinable()) control_thread_.join();
+    }
+
+    /// Test builds only (ONYMOUS_TEST_HOOKS): ONYMOUS_TEST_WEDGE_AFTER_MS=N
+    /// blocks the last worker's loop for a minute, N ms after start, for the
+    /// watchdog test (tests/e2e/systemd_notify_test.cpp).
+    void arm_test_hooks() {
+#ifdef ONYMOUS_TEST_HOOKS
+        const char* after = std::getenv("ONYMOUS_TEST_WEDGE_AFTER_MS");
+        if (after == nullptr) return;
+        wedge_timer_.emplace(workers_.back()->io());
+        wedge_timer_->expires_after(std::chrono::milliseconds(std::atoi(after)));
+        wedge_timer_->async_wait([](error_code ec) {
+            if (!ec) std::this_thread::sleep_for(std::chrono::minutes(1));
+        });
+#endif
     }
 
     const config::settings& settings_;
     const run_options& options_;
+    systemd_notifier notifier_;
+    std::atomic<std::chrono::milliseconds> drain_timeout_{settings_.shutdown.drain_timeout};
     std::unique_ptr<match::matcher> matcher_;
     std::optional<session::session_context> sessions_;
     std::optional<address::address_table> addresses_;
-    std::unique_ptr<asio::ssl::context> tls_;
     std::optional<net::server_context> context_;
     std::vector<std::unique_ptr<net::worker>> workers_;
     std::optional<asio::steady_timer> wake_timer_;
     std::optional<asio::steady_timer> shutdown_timer_;
     std::optional<asio::steady_timer> sweep_timer_;
+    std::optional<asio::steady_timer> wedge_timer_;
     std::optional<asio::signal_set> signals_;
     std::vector<std::shared_ptr<net::listener>> listeners_;
+
+    // The control thread: admin endpoint, loop monitor, SIGHUP.
+    asio::io_context control_{1};
+    asio::executor_work_guard<asio::io_context::executor_type> control_guard_{
+        control_.get_executor()};
+    std::thread control_thread_;
     std::shared_ptr<admin::admin_server> admin_;
+    std::optional<loop_monitor> monitor_;
+    std::optional<asio::signal_set> hangups_;
 
     bool wake_armed_ = false;
     match::clock::time_point wake_at_{};

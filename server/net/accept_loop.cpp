@@ -5,8 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <chrono>
+#include <system_error>
 
 namespace onymous::net {
 
@@ -38,6 +41,15 @@ tcp::acceptor open_acceptor(asio::io_context& io, const std::string& address, st
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
     return acceptor;
+}
+
+tcp::acceptor adopt_acceptor(asio::io_context& io, int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        throw std::system_error(errno, std::generic_category(), "getsockname");
+    const auto protocol = address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+    return tcp::acceptor(io, protocol, fd);
 }
 
 accept_loop::accept_loop(tcp::acceptor acceptor, socket_handler on_socket, context_chooser choose)

@@ -52,4 +52,7 @@ private:
 boost::asio::ip::tcp::acceptor open_acceptor(boost::asio::io_context& io,
                                              const std::string& address, std::uint16_t port);
 
+/// Takes a listening TCP socket that was passed in (socket activation).
+boost::asio::ip::tcp::acceptor adopt_acceptor(boost::asio::io_context& io, int fd);
+
 }  // namespace onymous::net

@@ -30,7 +30,8 @@ address::ip to_ip(const boost::asio::ip::address& a);
 
 class client_admission {
 public:
-    explicit client_admission(server_context& ctx) : ctx_(ctx) {}
+    /// Trusts the proxies of the configuration current at accept.
+    explicit client_admission(server_context& ctx) : ctx_(ctx), snapshot_(ctx.snapshot()) {}
 
     /// The connection comes from `peer` (the socket's peer, or the PROXY
     /// header's source). Unless it is a trusted proxy, it is counted now.
@@ -49,6 +50,7 @@ private:
     void admit(const address::ip& client, connection_slot& slot);
 
     server_context& ctx_;
+    std::shared_ptr<const connection_snapshot> snapshot_;
     bool counted_ = false;
     std::optional<std::uint64_t> retry_after_;
 };

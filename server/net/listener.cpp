@@ -35,9 +35,9 @@ worker& owner_of(server_context& ctx, tcp::socket& socket) {
 /// daemon is far over its cap.
 void hand_over(server_context& ctx, handshake_options options, tcp::socket socket) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
-    connection_slot slot(ctx.stats.open_connections);
+    connection_slot slot(ctx.stats.open_connections, ctx.snapshot());
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
-        hard_cap(ctx.settings.limits.max_connections)) {
+        hard_cap(slot.limits().max_connections)) {
         ctx.stats.refused_at_accept_total.fetch_add(1, std::memory_order_relaxed);
         return;
     }
@@ -52,10 +52,12 @@ void hand_over(server_context& ctx, handshake_options options, tcp::socket socke
 
 }  // namespace
 
-listener::listener(server_context& ctx, const config::listener& where, asio::io_context& io)
+listener::listener(server_context& ctx, const config::listener& where, asio::io_context& io,
+                   int passed_fd)
     : tls_(where.tls),
       accept_(std::make_shared<accept_loop>(
-          open_acceptor(io, where.address, where.port),
+          passed_fd >= 0 ? adopt_acceptor(io, passed_fd)
+                         : open_acceptor(io, where.address, where.port),
           [&ctx, options = handshake_options{where.tls, where.proxy_protocol}](tcp::socket socket) {
               hand_over(ctx, options, std::move(socket));
           },

@@ -16,8 +16,10 @@ namespace onymous::net {
 class listener {
 public:
     /// Binds and listens at once (throws std::system_error when it cannot),
-    /// so that a daemon that starts is a daemon that listens.
-    listener(server_context& ctx, const config::listener& where, boost::asio::io_context& io);
+    /// so that a daemon that starts is a daemon that listens; or, with
+    /// `passed_fd` >= 0, serves that listening socket (socket activation).
+    listener(server_context& ctx, const config::listener& where, boost::asio::io_context& io,
+             int passed_fd = -1);
 
     boost::asio::ip::tcp::endpoint local_endpoint() const { return accept_->local_endpoint(); }
     bool tls() const { return tls_; }

@@ -74,7 +74,7 @@ public:
           timer_(ws_.get_executor()) {}
 
     void run(upgrade_request request) {
-        const auto& limits = ctx_.settings.limits;
+        const auto& limits = slot_.limits();
         ws_.read_message_max(limits.max_message_bytes);
         ws_.auto_fragment(false);
         // Beast's own timer only bounds the opening handshake; pings, the
@@ -180,7 +180,7 @@ private:
 
     void on_accept(error_code ec) {
         if (ec) {
-            ctx_.stats.handshake_failures_total.fetch_add(1, std::memory_order_relaxed);
+            ctx_.stats.websocket_handshake_failures_total.fetch_add(1, std::memory_order_relaxed);
             status_ = status::closed;
             worker_.remove(this);
             return;  // nothing was started: the stream closes with us
@@ -188,12 +188,13 @@ private:
         status_ = status::open;
         ctx_.stats.websocket_connections.fetch_add(1, std::memory_order_relaxed);
         last_activity_ = steady::now();
-        next_ping_ = last_activity_ + ctx_.settings.limits.ping_interval;
+        next_ping_ = last_activity_ + slot_.limits().ping_interval;
         arm_timer();
         do_read();
         // Every connection starts with a fresh session on this worker; a
         // resume as its first message may hand the connection to another.
-        session_ = std::make_shared<session::signaling_session>(ctx_.sessions, worker_);
+        session_ = std::make_shared<session::signaling_session>(ctx_.sessions, worker_,
+                                                                slot_.config().sessions);
         session_->start(as_transport());
     }
 
@@ -213,6 +214,7 @@ private:
             const auto meaning = status_ == status::open ? ending_of(ec, ws_) : ending_;
             spdlog::debug("connection ended: {} ({})", ec.message(),
                           meaning == ending::drop ? "a drop" : "the session ends");
+            count_close(ec);
             finish(meaning);
             return;
         }
@@ -237,7 +239,7 @@ private:
 
     void enqueue(session::frame text) {
         if (status_ != status::open) return;
-        if (queued_bytes_ + text->size() > ctx_.settings.limits.max_outbound_bytes) {
+        if (queued_bytes_ + text->size() > slot_.limits().max_outbound_bytes) {
             // The client stopped reading: memory stays bounded, it goes, and
             // its partner is told now rather than when the close handshake
             // (which a client that does not read never answers) times out.
@@ -284,8 +286,9 @@ private:
         if (status_ != status::open) return;
         status_ = status::closing;
         close_code_ = code;
+        closed_by_us_ = true;
         ending_ = meaning;
-        close_deadline_ = steady::now() + ctx_.settings.limits.close_timeout;
+        close_deadline_ = steady::now() + slot_.limits().close_timeout;
         arm_timer();
         if (at_once) {
             // Keep only a frame already being written: Beast finishes it.
@@ -306,7 +309,7 @@ private:
         if (status_ != status::open) return;
         status_ = status::close_sent;
         ending_ = ending::ends_session;
-        close_deadline_ = steady::now() + ctx_.settings.limits.close_timeout;
+        close_deadline_ = steady::now() + slot_.limits().close_timeout;
         arm_timer();
         // Posted: Beast is in the middle of its read.
         asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
@@ -348,6 +351,24 @@ private:
         queued_bytes_ = 0;
     }
 
+    /// closes_total: the code we closed with, else the client's, else what
+    /// Beast closed with for the client's protocol fault; 1006 when the
+    /// connection ended without any close frame.
+    void count_close(const error_code& ec) {
+        std::uint16_t code = 1006;
+        if (closed_by_us_)
+            code = static_cast<std::uint16_t>(close_code_);
+        else if (ws_.reason().code != websocket::close_code::none)
+            code = ws_.reason().code;
+        else if (ec == websocket::error::message_too_big)
+            code = 1009;
+        else if (ec == websocket::error::bad_frame_payload)
+            code = 1007;
+        else if (ec == websocket::condition::protocol_violation)
+            code = 1002;
+        ctx_.stats.closes_total[close_slot(code)].fetch_add(1, std::memory_order_relaxed);
+    }
+
     /// Tells the session, once, that this connection is over for it.
     void report_end() {
         if (!session_) return;
@@ -358,7 +379,7 @@ private:
     // --- Pings, idle timeout, close deadline ---------------------------------
 
     void arm_timer() {
-        const auto& limits = ctx_.settings.limits;
+        const auto& limits = slot_.limits();
         const bool closing = status_ == status::closing || status_ == status::close_sent;
         timer_.expires_at(closing ? close_deadline_
                                   : std::min(next_ping_, last_activity_ + limits.idle_timeout));
@@ -379,7 +400,7 @@ private:
             abort();  // the read in flight fails and finishes us
             return;
         }
-        if (now - last_activity_ >= ctx_.settings.limits.idle_timeout) {
+        if (now - last_activity_ >= slot_.limits().idle_timeout) {
             // A drop for the session, detected now: its resume grace starts
             // now, not when a close that a gone client never answers ends.
             begin_close(protocol::close_code::going_away, true, ending::drop);
@@ -387,7 +408,7 @@ private:
             return;
         }
         if (now >= next_ping_) {
-            next_ping_ = now + ctx_.settings.limits.ping_interval;
+            next_ping_ = now + slot_.limits().ping_interval;
             if (!ping_in_flight_) {
                 ping_in_flight_ = true;
                 ws_.async_ping(
@@ -408,6 +429,7 @@ private:
     status status_ = status::handshaking;
     ending ending_ = ending::drop;
     protocol::close_code close_code_ = protocol::close_code::normal;
+    bool closed_by_us_ = false;  ///< close_code_ is ours
     steady::time_point close_deadline_{};
 
     std::deque<session::frame> queue_;

@@ -72,6 +72,11 @@ public:
     std::uint64_t outbound_bytes() const { return outbound_bytes_.load(std::memory_order_relaxed); }
     std::uint64_t outbound_peak() const { return outbound_peak_.load(std::memory_order_relaxed); }
 
+    /// The loop monitor's heartbeat (app/loop_monitor): when this loop last
+    /// ran one, in steady-clock nanoseconds, and whether one is queued.
+    std::atomic<std::int64_t>& last_beat() { return last_beat_; }
+    std::atomic<bool>& beat_queued() { return beat_queued_; }
+
     /// Exceptions that escaped a handler and were caught by run().
     std::uint64_t loop_exceptions() const {
         return loop_exceptions_.load(std::memory_order_relaxed);
@@ -88,6 +93,8 @@ private:
     std::atomic<std::uint64_t> loop_exceptions_{0};
     std::atomic<std::uint64_t> outbound_bytes_{0};
     std::atomic<std::uint64_t> outbound_peak_{0};
+    std::atomic<std::int64_t> last_beat_{0};
+    std::atomic<bool> beat_queued_{false};
     mutable boost::asio::io_context io_;  ///< mutable: running_in_this_thread() is const
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
 };

@@ -35,7 +35,7 @@ void signaling_session::begin_grace() {
     if (!grace_timer_) grace_timer_ = home_.make_timer();
     // The pending timer owns the session while nothing else may (an idle
     // session is in no matcher); end() cancels it.
-    grace_timer_->start(ctx_.settings.resume_grace, [self = shared_from_this()] {
+    grace_timer_->start(settings().resume_grace, [self = shared_from_this()] {
         self->guarded([&] { self->on_grace_expired(); });
     });
 }

@@ -40,8 +40,10 @@ void signaling_session::remember(std::uint64_t seq, const frame& text) {
 
 void signaling_session::refuse(protocol::error_code code, std::string_view message,
                                std::string_view ref) {
+    ctx_.counters.errors_total[static_cast<std::size_t>(code)].fetch_add(1,
+                                                                         std::memory_order_relaxed);
     send_unsequenced(protocol::finish(protocol::make_error(code, message, ref)));
-    if (errors_.spend(ctx_.settings.now())) end(protocol::close_code::policy);
+    if (errors_.spend(settings().now())) end(protocol::close_code::policy);
 }
 
 }  // namespace onymous::session

@@ -23,8 +23,10 @@ void signaling_session::partner_left(std::uint64_t pair_id) {
     });
 }
 
-void signaling_session::relay(std::uint64_t pair_id, std::string text) {
-    on_home([this, pair_id, text = std::move(text)]() mutable { on_relay(pair_id, text); });
+void signaling_session::relay(std::uint64_t pair_id, std::string text, clock::time_point read_at) {
+    on_home([this, pair_id, text = std::move(text), read_at]() mutable {
+        on_relay(pair_id, text, read_at);
+    });
 }
 
 void signaling_session::on_matched(match::pairing& p) {
@@ -39,6 +41,7 @@ void signaling_session::on_matched(match::pairing& p) {
         return;
     }
     state_ = state::paired;
+    ctx_.counters.match_wait.observe(settings().now() - waiting_since_);
     pair_id_ = p.pair_id;
     role_ = p.role;
     limits_.start_pairing();  // the caps count per pairing
@@ -46,9 +49,9 @@ void signaling_session::on_matched(match::pairing& p) {
     // Credentials that would expire during this chat are replaced with it:
     // the TURN server checks them at each allocation (an ICE restart too).
     std::vector<protocol::ice_server> fresh;
-    const auto wall_now = ctx_.settings.wall_now();
-    if (credentials_due(ctx_.settings.ice, credentials_expiry_, wall_now)) {
-        fresh = ice_servers_for_connection(ctx_.settings.ice, wall_now);
+    const auto wall_now = settings().wall_now();
+    if (credentials_due(settings().ice, credentials_expiry_, wall_now)) {
+        fresh = ice_servers_for_connection(settings().ice, wall_now);
         credentials_expiry_ = credentials_expiry(fresh);
     }
     send_sequenced(protocol::make_matched(p.role, p.common_interests, fresh));
@@ -70,10 +73,12 @@ void signaling_session::on_partner_left(std::uint64_t pair_id) {
     close_if_drained();
 }
 
-void signaling_session::on_relay(std::uint64_t pair_id, std::string& text) {
+void signaling_session::on_relay(std::uint64_t pair_id, std::string& text,
+                                 clock::time_point read_at) {
     if (life_ == life::ended) return;
     if (state_ == state::paired && pair_id == pair_id_) {
         send_sequenced_text(std::move(text));
+        ctx_.counters.relay_latency.observe(settings().now() - read_at);
         return;
     }
     // Pair ids only grow: one we have not seen yet is a pairing whose
@@ -88,7 +93,7 @@ void signaling_session::on_relay(std::uint64_t pair_id, std::string& text) {
     // Held relays are outbound data like any other: past the bound the
     // session goes, as a client that stopped reading would (1008).
     early_bytes_ += text.size();
-    if (early_bytes_ > ctx_.settings.max_outbound_bytes) {
+    if (early_bytes_ > settings().max_outbound_bytes) {
         end(protocol::close_code::policy);
         return;
     }

@@ -12,12 +12,14 @@
 
 namespace onymous::session {
 
-signaling_session::signaling_session(session_context& ctx, home& h)
+signaling_session::signaling_session(session_context& ctx, home& h,
+                                     std::shared_ptr<const session_snapshot> config)
     : ctx_(ctx),
+      snapshot_(config ? std::move(config) : ctx.snapshot()),
       home_(h),
-      history_(ctx.settings.max_outbound_bytes),
-      errors_(ctx.settings.max_errors, ctx.settings.error_window),
-      limits_(ctx.settings.limits, ctx.settings.now()) {}
+      history_(settings().max_outbound_bytes),
+      errors_(settings().max_errors, settings().error_window),
+      limits_(settings().limits, settings().now()) {}
 
 signaling_session::~signaling_session() {
     // Only reached un-ended when a stopped event loop destroys what it
@@ -43,7 +45,7 @@ void signaling_session::fail_internal(const char* what) {
 }
 
 void signaling_session::start(std::shared_ptr<transport> t) {
-    start(std::move(t), ice_servers_for_connection(ctx_.settings.ice, ctx_.settings.wall_now()));
+    start(std::move(t), ice_servers_for_connection(settings().ice, settings().wall_now()));
 }
 
 void signaling_session::start(std::shared_ptr<transport> t,
@@ -58,7 +60,7 @@ void signaling_session::start(std::shared_ptr<transport> t,
         ctx_.tokens.insert(token_, weak_from_this());
         credentials_expiry_ = credentials_expiry(ice);
         send_unsequenced(protocol::finish(
-            protocol::make_hello(token_, ice, ctx_.settings.relay_only, ctx_.settings.hello)));
+            protocol::make_hello(token_, ice, settings().relay_only, settings().hello)));
         if (ctx_.draining.load(std::memory_order_acquire)) drain();
     });
 }
@@ -88,9 +90,10 @@ void signaling_session::on_receive(const std::shared_ptr<transport>& from, std::
 void signaling_session::handle_text(std::string_view text) {
     const bool first = !received_any_;
     received_any_ = true;
+    read_at_ = settings().now();
     // Before parsing: a flood costs the server no more than counting it.
-    if (refuse_over_limit(limits_.admit_message(ctx_.settings.now()), {})) return;
-    auto parsed = protocol::parse(text, ctx_.settings.parse);
+    if (refuse_over_limit(limits_.admit_message(read_at_), {})) return;
+    auto parsed = protocol::parse(text, settings().parse);
     if (auto* error = std::get_if<protocol::parse_error>(&parsed)) {
         refuse(error->code, error->message, error->ref);
         return;
@@ -118,26 +121,28 @@ bool signaling_session::refuse_over_limit(std::string_view reason, std::string_v
 
 void signaling_session::handle(const protocol::join_message& m) {
     if (refuse_when_draining("join")) return;
-    if (refuse_over_limit(limits_.admit_join(ctx_.settings.now()), "join")) return;
+    if (refuse_over_limit(limits_.admit_join(settings().now()), "join")) return;
     if (state_ != state::idle) {
         refuse(protocol::error_code::bad_state, "join is only allowed when idle", "join");
         return;
     }
     mode_ = m.mode;
     state_ = state::waiting;
+    waiting_since_ = read_at_;
     send_sequenced(protocol::make_waiting());
     ctx_.matcher.join(member(), ++ticket_, m.mode, m.interests);
 }
 
 void signaling_session::handle(const protocol::next_message&) {
     if (refuse_when_draining("next")) return;
-    if (refuse_over_limit(limits_.admit_join(ctx_.settings.now()), "next")) return;
+    if (refuse_over_limit(limits_.admit_join(settings().now()), "next")) return;
     if (!mode_) {
         refuse(protocol::error_code::bad_state, "next needs a previous join", "next");
         return;
     }
     if (state_ == state::paired) end_pairing_locally();
     state_ = state::waiting;
+    waiting_since_ = read_at_;
     send_sequenced(protocol::make_waiting());
     ctx_.matcher.next(member(), ++ticket_);
 }
@@ -162,17 +167,19 @@ void signaling_session::handle(protocol::sdp_message& m) {
     if (refuse_over_limit(limits_.admit_relay(m), ref)) return;
     // Validated, admitted, then scrubbed: what the partner gets is rebuilt
     // from the filtered fields.
-    if (ctx_.settings.relay_only) ctx_.relay_filter.apply(m);
-    forward_to_partner(protocol::relay_text(m));
+    if (settings().relay_only) snapshot_->relay_filter.apply(m);
+    forward_to_partner(protocol::relay_text(m), m.kind == protocol::sdp_kind::offer
+                                                    ? ctx_.counters.relayed_offers_total
+                                                    : ctx_.counters.relayed_answers_total);
 }
 
 void signaling_session::handle(protocol::candidate_message& m) {
     if (refuse_unpaired_relay("candidate")) return;
     // A candidate relay-only mode removes is dropped silently, before the
     // cap: it is no error and does not count (PROTOCOL.md).
-    if (ctx_.settings.relay_only && !ctx_.relay_filter.apply(m)) return;
+    if (settings().relay_only && !snapshot_->relay_filter.apply(m)) return;
     if (refuse_over_limit(limits_.admit_relay(m), "candidate")) return;
-    forward_to_partner(protocol::relay_text(m));
+    forward_to_partner(protocol::relay_text(m), ctx_.counters.relayed_candidates_total);
 }
 
 void signaling_session::handle(const protocol::ping_message&) {
@@ -204,20 +211,24 @@ void signaling_session::handle(const protocol::resume_message& m) {
 bool signaling_session::refuse_unpaired_relay(std::string_view ref) {
     if (state_ == state::paired) return false;
     const bool racing_end =
-        last_pair_end_ && ctx_.settings.now() - *last_pair_end_ < ctx_.settings.trickle_grace;
+        last_pair_end_ && settings().now() - *last_pair_end_ < settings().trickle_grace;
     if (!racing_end) refuse(protocol::error_code::bad_state, "only allowed while paired", ref);
     return true;
 }
 
-void signaling_session::forward_to_partner(std::string text) {
-    if (auto partner = partner_.lock()) partner->relay(pair_id_, std::move(text));
+void signaling_session::forward_to_partner(std::string text,
+                                           std::atomic<std::uint64_t>& relayed_total) {
+    if (auto partner = partner_.lock()) {
+        relayed_total.fetch_add(1, std::memory_order_relaxed);
+        partner->relay(pair_id_, std::move(text), read_at_);
+    }
 }
 
 void signaling_session::end_pairing_locally() {
     state_ = state::idle;
     pair_id_ = 0;
     partner_.reset();
-    last_pair_end_ = ctx_.settings.now();
+    last_pair_end_ = settings().now();
 }
 
 match::matcher::member* signaling_session::member() {

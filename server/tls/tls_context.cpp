@@ -66,4 +66,18 @@ std::unique_ptr<ssl::context> make_server_context(const config::tls_settings& tl
     return context;
 }
 
+std::int64_t certificate_not_after(boost::asio::ssl::context& context) {
+    X509* certificate = SSL_CTX_get0_certificate(context.native_handle());
+    if (certificate == nullptr) return 0;
+    // Days and seconds from the epoch to notAfter: no time_t conversions of
+    // ASN1 strings by hand.
+    ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
+    int days = 0;
+    int seconds = 0;
+    const int ok = ASN1_TIME_diff(&days, &seconds, epoch, X509_get0_notAfter(certificate));
+    ASN1_TIME_free(epoch);
+    if (ok != 1) return 0;
+    return static_cast<std::int64_t>(days) * 86400 + seconds;
+}
+
 }  // namespace onymous::tls

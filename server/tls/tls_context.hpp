@@ -6,6 +6,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <cstdint>
 #include <memory>
 
 namespace onymous::tls {
@@ -13,5 +14,8 @@ namespace onymous::tls {
 /// Loads the certificate chain and key and checks that they match.
 /// Throws std::runtime_error with a message naming the file on failure.
 std::unique_ptr<boost::asio::ssl::context> make_server_context(const config::tls_settings& tls);
+
+/// The notAfter of the context's certificate, in Unix seconds (0 if none).
+std::int64_t certificate_not_after(boost::asio::ssl::context& context);
 
 }  // namespace onymous::tls

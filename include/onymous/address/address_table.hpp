@@ -17,6 +17,7 @@
 #include <onymous/address/keyed_hash.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -62,7 +63,14 @@ public:
     /// open-connection refusal, the time to the next token for a rate one.
     std::uint64_t retry_after_seconds(admission refused, const ip& client, time_point now) const;
 
-    bool enabled() const { return limits_.max_open != 0 || limits_.new_per_minute != 0; }
+    /// A reload may change the limits; clients already held keep their
+    /// counts, and the new rate applies from their next refill. Any thread.
+    void set_limits(address_limits limits);
+    address_limits limits() const;
+    bool enabled() const {
+        const auto l = limits();
+        return l.max_open != 0 || l.new_per_minute != 0;
+    }
 
 private:
     struct entry {
@@ -79,10 +87,11 @@ private:
     std::uint64_t hash_of(const ip& client) const;
     shard& shard_of(std::uint64_t hash) { return shards_[hash % shard_count]; }
     const shard& shard_of(std::uint64_t hash) const { return shards_[hash % shard_count]; }
-    void refill(entry& e, time_point now) const;
-    bool idle(const entry& e, time_point now) const;
+    static void refill(entry& e, time_point now, const address_limits& limits);
+    static bool idle(const entry& e, time_point now, const address_limits& limits);
 
-    address_limits limits_;
+    std::atomic<std::uint64_t> max_open_{0};
+    std::atomic<std::uint64_t> new_per_minute_{0};
     hash_key key_;
     std::array<shard, shard_count> shards_;
 };

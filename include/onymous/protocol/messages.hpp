@@ -29,6 +29,7 @@ enum class error_code : std::uint8_t {
     resume_failed,
     draining,
 };
+inline constexpr std::size_t error_code_count = static_cast<std::size_t>(error_code::draining) + 1;
 std::string_view to_string(error_code code);
 
 /// WebSocket close codes of the contract's table.

@@ -13,6 +13,7 @@
 
 #include <onymous/config/config.hpp>
 #include <onymous/match/matcher.hpp>
+#include <onymous/metrics/histogram.hpp>
 #include <onymous/protocol/messages.hpp>
 #include <onymous/protocol/parse.hpp>
 #include <onymous/protocol/serialize.hpp>
@@ -24,6 +25,7 @@
 #include <onymous/session/home.hpp>
 #include <onymous/session/transport.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -39,7 +41,8 @@ namespace onymous::session {
 using clock = std::chrono::steady_clock;
 using state = protocol::session_state;
 
-/// What every session of a daemon shares, read-only after start-up.
+/// What the sessions of a daemon share, as of one configuration: a reload
+/// makes a new one, and each session keeps the one it started with.
 struct session_settings {
     protocol::parse_limits parse;
     protocol::hello_limits hello;
@@ -67,6 +70,24 @@ struct session_settings {
     };
 };
 
+/// One configuration's settings with what is built from them once.
+struct session_snapshot {
+    explicit session_snapshot(session_settings s)
+        : settings(std::move(s)), relay_filter(address::network_set(settings.ice.relay_networks)) {}
+
+    const session_settings settings;
+    /// Applied to every offer, answer and candidate when settings.relay_only.
+    const relay::relay_only_filter relay_filter;
+};
+
+/// Match waits: 5 ms to 2 min (interest windows last seconds).
+inline constexpr std::array<std::uint64_t, 13> match_wait_bounds_us{
+    5'000,     10'000,    25'000,    50'000,     100'000,    250'000,    500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000, 30'000'000, 120'000'000};
+/// Relay latency inside the daemon: 10 µs to 100 ms.
+inline constexpr std::array<std::uint64_t, 13> relay_latency_bounds_us{
+    10, 25, 50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000};
+
 /// Counters for /metrics; relaxed atomics.
 struct session_counters {
     std::atomic<std::uint64_t> live{0};      ///< sessions not ended, in grace or not
@@ -75,29 +96,46 @@ struct session_counters {
     std::atomic<std::uint64_t> resume_failed_total{0};
     std::atomic<std::uint64_t> grace_expired_total{0};
     std::atomic<std::uint64_t> internal_errors_total{0};  ///< sessions closed with 1011
+    /// Relayed to a partner, by protocol::message type: offer, answer, candidate.
+    std::atomic<std::uint64_t> relayed_offers_total{0};
+    std::atomic<std::uint64_t> relayed_answers_total{0};
+    std::atomic<std::uint64_t> relayed_candidates_total{0};
+    /// `error` messages sent, by protocol::error_code.
+    std::array<std::atomic<std::uint64_t>, protocol::error_code_count> errors_total{};
+    /// join or next → matched.
+    metrics::histogram<match_wait_bounds_us.size()> match_wait{match_wait_bounds_us};
+    /// A relayed message read from its sender → queued to its receiver.
+    metrics::histogram<relay_latency_bounds_us.size()> relay_latency{relay_latency_bounds_us};
 };
 
 /// Everything the sessions of a daemon share.
 struct session_context {
+    session_context(std::shared_ptr<const session_snapshot> first, match::matcher& m)
+        : matcher(m), current_(std::move(first)) {}
     session_context(session_settings s, match::matcher& m)
-        : settings(std::move(s)),
-          matcher(m),
-          relay_filter(address::network_set(settings.ice.relay_networks)) {}
+        : session_context(std::make_shared<const session_snapshot>(std::move(s)), m) {}
 
-    const session_settings settings;
+    /// The configuration new sessions start with. Any thread.
+    std::shared_ptr<const session_snapshot> snapshot() const { return current_.load(); }
+    /// A reload: sessions created from now on use `next`; the others keep theirs.
+    void replace(std::shared_ptr<const session_snapshot> next) { current_.store(std::move(next)); }
+
     match::matcher& matcher;
-    /// Applied to every offer, answer and candidate when settings.relay_only.
-    const relay::relay_only_filter relay_filter;
     directory tokens;
     session_counters counters;
     /// Set once when the daemon starts draining (SIGTERM).
     std::atomic<bool> draining{false};
+
+private:
+    std::atomic<std::shared_ptr<const session_snapshot>> current_;
 };
 
 class signaling_session : public match::peer,
                           public std::enable_shared_from_this<signaling_session> {
 public:
-    signaling_session(session_context& ctx, home& h);
+    /// Starts with `config`, or with the context's current snapshot.
+    signaling_session(session_context& ctx, home& h,
+                      std::shared_ptr<const session_snapshot> config = nullptr);
     ~signaling_session() override;
     signaling_session(const signaling_session&) = delete;
     signaling_session& operator=(const signaling_session&) = delete;
@@ -130,7 +168,8 @@ public:
     void partner_left(std::uint64_t pair_id) override;
     /// A message of pairing `pair_id` from the partner: its wire text
     /// without seq (protocol/relay_text), which this side completes.
-    void relay(std::uint64_t pair_id, std::string text);
+    /// `read_at`: when the partner's connection delivered it (metrics).
+    void relay(std::uint64_t pair_id, std::string text, clock::time_point read_at);
 
     /// Home thread only (for tests and metrics).
     state current_state() const { return state_; }
@@ -177,14 +216,14 @@ private:
     /// Relay messages outside a pairing: true when the message must be
     /// dropped silently or was refused.
     bool refuse_unpaired_relay(std::string_view ref);
-    void forward_to_partner(std::string text);
+    void forward_to_partner(std::string text, std::atomic<std::uint64_t>& relayed_total);
     void end_pairing_locally();
     match::matcher::member* member();
 
     // Partner and matcher events (session_relay.cpp).
     void on_matched(match::pairing& p);
     void on_partner_left(std::uint64_t pair_id);
-    void on_relay(std::uint64_t pair_id, std::string& text);
+    void on_relay(std::uint64_t pair_id, std::string& text, clock::time_point read_at);
     /// After the pairing ended while draining: the session goes too.
     void close_if_drained();
 
@@ -213,7 +252,11 @@ private:
     /// ends the session (the client stopped reading, so to speak).
     void remember(std::uint64_t seq, const frame& text);
 
+    const session_settings& settings() const { return snapshot_->settings; }
+
     session_context& ctx_;
+    /// The configuration this session started with, for its whole life.
+    const std::shared_ptr<const session_snapshot> snapshot_;
     home& home_;
     life life_ = life::created;
     std::weak_ptr<transport> transport_;
@@ -230,6 +273,8 @@ private:
     state state_ = state::idle;
     std::uint64_t ticket_ = 0;
     std::optional<protocol::chat_mode> mode_;  ///< of the last join
+    clock::time_point waiting_since_{};        ///< of the last join or next (metrics)
+    clock::time_point read_at_{};              ///< of the client message being handled
     std::uint64_t seq_ = 0;
     /// Highest seq handed to a connection; in the grace, later ones exist
     /// only in the history.

@@ -1,0 +1,63 @@
+#include "app/snapshot.hpp"
+
+#include "tls/tls_context.hpp"
+
+namespace onymous::app {
+
+session::session_settings make_session_settings(const config::settings& s) {
+    session::session_settings out;
+    out.parse.max_sdp_bytes = s.limits.max_sdp_bytes;
+    out.parse.max_interests = s.matching.max_interests;
+    out.hello.max_message_bytes = s.limits.max_message_bytes;
+    out.hello.max_sdp_bytes = s.limits.max_sdp_bytes;
+    out.hello.max_interests = s.matching.max_interests;
+    out.hello.messages_per_second = s.limits.messages_per_second;
+    out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
+    out.limits.messages_per_second = s.limits.messages_per_second;
+    out.limits.burst = s.limits.burst;
+    out.limits.joins_per_second = s.limits.joins_per_second;
+    out.limits.join_burst = s.limits.join_burst;
+    out.limits.pair_max_offers = s.limits.pair_max_offers;
+    out.limits.pair_max_candidates = s.limits.pair_max_candidates;
+    out.max_errors = s.limits.max_errors;
+    out.resume_grace = s.limits.resume_grace;
+    out.max_outbound_bytes = s.limits.max_outbound_bytes;
+    out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
+    // hello's and matched's TURN credentials, and relay-only's relay networks.
+    out.ice = s.ice;
+    return out;
+}
+
+std::shared_ptr<const net::connection_snapshot> make_snapshot(config::settings s) {
+    auto out = std::make_shared<net::connection_snapshot>();
+    if (s.needs_tls()) {
+        out->tls = tls::make_server_context(s.tls);
+        out->certificate_not_after = tls::certificate_not_after(*out->tls);
+    }
+    out->trusted_proxies = address::network_set(s.trusted_proxies);
+    out->sessions = std::make_shared<const session::session_snapshot>(make_session_settings(s));
+    out->settings = std::move(s);
+    return out;
+}
+
+std::vector<std::string> keep_restart_only(const config::settings& running,
+                                           config::settings& next) {
+    std::vector<std::string> changed;
+    const auto keep = [&](auto& field, const auto& old, const char* key) {
+        if (field == old) return;
+        changed.emplace_back(key);
+        field = old;
+    };
+    keep(next.threads, running.threads, "threads");
+    keep(next.listeners, running.listeners, "listeners");
+    keep(next.admin, running.admin, "admin");
+    keep(next.cluster, running.cluster, "cluster");
+    // The matcher takes its windows once, at start.
+    keep(next.matching.interest_timeout, running.matching.interest_timeout,
+         "matching.interest_timeout");
+    keep(next.matching.rematch_cooldown, running.matching.rematch_cooldown,
+         "matching.rematch_cooldown");
+    return changed;
+}
+
+}  // namespace onymous::app
