@@ -3,6 +3,7 @@
 #include "net/client_admission.hpp"
 #include "net/header_tokens.hpp"
 #include "net/http_text.hpp"
+#include "net/static_files.hpp"
 #include "net/websocket_connection.hpp"
 
 #include <boost/asio/read.hpp>
@@ -62,7 +63,7 @@ public:
     void run() {
         worker_.add(this, this->weak_from_this());
         // One deadline for the PROXY header, the TLS handshake and the request together.
-        beast::get_lowest_layer(stream_).expires_after(ctx_.settings.limits.handshake_timeout);
+        beast::get_lowest_layer(stream_).expires_after(slot_.limits().handshake_timeout);
         error_code ec;
         const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
         if (ec) return;  // gone already
@@ -125,15 +126,17 @@ private:
 
     void handshake() {
         if constexpr (std::is_same_v<Stream, tls_stream>) {
-            stream_.async_handshake(asio::ssl::stream_base::server,
-                                    [self = this->shared_from_this()](error_code ec) {
-                                        if (ec) {
-                                            self->ctx_.stats.handshake_failures_total.fetch_add(
-                                                1, std::memory_order_relaxed);
-                                            return;
-                                        }
-                                        self->do_read();
-                                    });
+            stream_.async_handshake(
+                asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+                    if (ec) {
+                        auto& stats = self->ctx_.stats;
+                        (ec == beast::error::timeout ? stats.handshake_timeouts_total
+                                                     : stats.tls_handshake_failures_total)
+                            .fetch_add(1, std::memory_order_relaxed);
+                        return;
+                    }
+                    self->do_read();
+                });
         } else {
             do_read();
         }
@@ -151,9 +154,13 @@ private:
         if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
             ec == asio::error::operation_aborted || ec == asio::error::eof ||
             ec == asio::ssl::error::stream_truncated) {
-            return;  // the client went away or was too slow: nothing to answer
+            // The client went away or was too slow: nothing to answer.
+            if (ec == beast::error::timeout)
+                ctx_.stats.handshake_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+            return;
         }
         if (ec) {
+            ctx_.stats.http_failures_total.fetch_add(1, std::memory_order_relaxed);
             respond(http::status::bad_request, "bad request\n");
             return;
         }
@@ -162,6 +169,15 @@ private:
 
     void route(upgrade_request request) {
         if (path_of(request.target()) != "/ws") {
+            // With web.root set, every other path is a static file, whatever the method.
+            if (!slot_.config().settings.web.root.empty()) {
+                return async_write_static(
+                    stream_,
+                    make_static_response(request, slot_.config().settings.web.root, ctx_.stats),
+                    [self = this->shared_from_this()](error_code ec) {
+                        if (!ec) self->shut_down();
+                    });
+            }
             ctx_.stats.http_404_total.fetch_add(1, std::memory_order_relaxed);
             respond(http::status::not_found, "not found\n");
             return;
@@ -182,6 +198,9 @@ private:
         }
         if (ctx_.shutting_down.load(std::memory_order_relaxed) || over_capacity()) {
             ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
+            (ctx_.shutting_down.load(std::memory_order_relaxed) ? ctx_.stats.refused_draining_total
+                                                                : ctx_.stats.refused_capacity_total)
+                .fetch_add(1, std::memory_order_relaxed);
             respond(http::status::service_unavailable, "server busy, retry later\n");
             return;
         }
@@ -209,7 +228,7 @@ private:
     }
 
     bool origin_allowed(const upgrade_request& request) const {
-        const auto& allowed = ctx_.settings.allowed_origins;
+        const auto& allowed = slot_.config().settings.allowed_origins;
         if (allowed.empty()) return true;
         const auto it = request.find(http::field::origin);
         // No Origin: not a browser (PROTOCOL.md, Transport). The check keeps
@@ -221,7 +240,7 @@ private:
     bool over_capacity() const {
         // open_connections counts this connection too.
         return ctx_.stats.open_connections.load(std::memory_order_relaxed) >
-               ctx_.settings.limits.max_connections;
+               slot_.limits().max_connections;
     }
 
     void respond(http::status status, std::string_view body,
@@ -266,7 +285,9 @@ private:
 void start_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
                         connection_slot slot, handshake_options options) {
     if (options.tls) {
-        std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), *ctx.tls), ctx, w,
+        // The TLS context of the configuration the connection was accepted under.
+        auto& tls = *slot.config().tls;
+        std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), tls), ctx, w,
                                                    std::move(slot), options.proxy_protocol)
             ->run();
     } else {
