@@ -1,0 +1,504 @@
+// onymous.js: a client of the onymousd signaling protocol, version 1.
+//
+// No DOM, no build step, no dependencies: an ES module that runs in browsers
+// and in Node (give it a WebSocket implementation there). It speaks the wire
+// protocol (docs/protocol.md) and leaves WebRTC to the application: it hands
+// out the RTCPeerConnection configuration and relays offer, answer and
+// candidate messages both ways.
+//
+// What it does for you:
+// - connects, keeps hello's resume token, ICE servers and limits (in memory
+//   only: the token must never reach storage);
+// - join / next / leave with the session state the server reports;
+// - seq bookkeeping, and resume with the token and last_seq when the
+//   WebSocket drops without a close frame, so a pairing survives a network
+//   blip; messages sent during the blip are held and sent after the resume;
+// - reconnection with jittered exponential backoff;
+// - draining: on a server shutdown it keeps the pairing (the browsers' peer
+//   connection does not need the server) and connects again only when the
+//   application asks for a new partner, or when it was still waiting for one;
+// - an application-level ping, so a dead connection is noticed.
+//
+// Events (all CustomEvent, data in `detail`):
+//   statechange   {connection, session, role, draining}    after any change
+//   hello         the hello message                        a fresh session
+//   waiting       the message
+//   matched       {role, interests, rtcConfiguration}
+//   signal        an offer, answer or candidate message    from the partner
+//   partnerleft   the message                              now idle
+//   left          the message                              after leave()
+//   resumed       {state, role}                            session taken back
+//   resumefailed  {previous}                               a fresh idle session instead
+//   draining      the message                              the server is shutting down
+//   sessionended  {previous, reason}                       the server closed the session:
+//                                                          reason "draining", "closed",
+//                                                          "takeover" or "fatal"
+//   servererror   the error message (code, message, ref)
+//   reconnecting  {attempt, delayMs, resume}               a retry is scheduled
+//   close         {code, reason}                           a WebSocket closed
+
+/** The connection to the server. */
+export const Connection = Object.freeze({
+  DISCONNECTED: "disconnected", // no socket, none planned (or stopped)
+  CONNECTING: "connecting", // a fresh connection is being opened
+  OPEN: "open", // hello (or resumed) received
+  RECONNECTING: "reconnecting", // lost; trying to resume or to connect again
+});
+
+/** The session, as the server sees it. */
+export const Session = Object.freeze({
+  NONE: "none", // no session (not connected yet, or it ended)
+  IDLE: "idle",
+  WAITING: "waiting",
+  PAIRED: "paired",
+});
+
+export const SUBPROTOCOL = "onymous.v1";
+
+const OPEN_STATE = 1; // WebSocket.OPEN, the same in browsers and in `ws`
+const FATAL_CLOSE_CODES = new Set([1003, 1007, 1008, 1009]); // the client's own fault: retrying would repeat it
+const SIGNAL_TYPES = new Set(["offer", "answer", "candidate"]);
+
+/**
+ * The delay before retry number `attempt` (0-based): exponential, capped,
+ * with "equal jitter" (half fixed, half random) so that a restarted server is
+ * not hit by every client in the same millisecond, yet no retry comes at once.
+ */
+export function backoffDelay(attempt, { initialMs = 250, maxMs = 10000, factor = 2 } = {}, random = Math.random) {
+  const cap = Math.min(maxMs, initialMs * Math.pow(factor, attempt));
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}
+
+export class OnymousClient extends EventTarget {
+  /**
+   * @param {string} url  ws:// or wss:// URL of the server's /ws
+   * @param {object} [options]
+   * @param {Function} [options.WebSocket]  constructor, default globalThis.WebSocket (Node 20: pass `ws`'s)
+   * @param {{initialMs?:number,maxMs?:number,factor?:number}} [options.backoff]
+   * @param {() => number} [options.random]  in [0, 1), for the jitter
+   * @param {Function} [options.setTimeout] @param {Function} [options.clearTimeout]
+   * @param {number} [options.pingIntervalMs]  application ping period while open (default 25 s; 0 = none)
+   * @param {number} [options.pongTimeoutMs]  silence after a ping that counts as a lost connection
+   * @param {number} [options.connectTimeoutMs]  from opening a socket to its hello
+   */
+  constructor(url, options = {}) {
+    super();
+    this.url = url;
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof this._WebSocket !== "function") throw new TypeError("no WebSocket implementation: pass options.WebSocket");
+    this._backoff = { initialMs: 250, maxMs: 10000, factor: 2, ...options.backoff };
+    this._random = options.random ?? Math.random;
+    this._setTimeout = options.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this._clearTimeout = options.clearTimeout ?? ((id) => globalThis.clearTimeout(id));
+    this._pingIntervalMs = options.pingIntervalMs ?? 25000;
+    this._pongTimeoutMs = options.pongTimeoutMs ?? 10000;
+    this._connectTimeoutMs = options.connectTimeoutMs ?? 10000;
+
+    this.connection = Connection.DISCONNECTED;
+    this.session = Session.NONE;
+    this.role = null; // "offerer" | "answerer" while paired
+    this.draining = false; // the server of the current session is shutting down
+    this.lastSeq = 0; // the highest seq received in this session
+    this.hello = null; // the last hello (iceServers, iceTransportPolicy, limits)
+    this.limits = null;
+
+    this._emittedDraining = false;
+    this._token = null; // the resume token: memory only
+    this._iceServers = [];
+    this._iceTransportPolicy = "all";
+    this._prefs = null; // the last join's {mode, interests}
+    this._joined = false; // whether this session has ever joined (next needs it)
+    this._afterConnect = null; // "join" once a fresh session is up
+    this._ws = null;
+    this._resuming = false; // the current socket was opened to resume
+    this._attempt = 0;
+    this._pending = []; // messages held while reconnecting: {msg, signal}
+    this._abandoned = []; // silent sockets left open until a resume settles
+    this._timers = { retry: null, ping: null, pong: null, connect: null };
+  }
+
+  /** The RTCPeerConnection configuration to use now (hello's, refreshed by matched). */
+  get rtcConfiguration() {
+    return { iceServers: this._iceServers, iceTransportPolicy: this._iceTransportPolicy };
+  }
+
+  /** Opens a fresh connection (a new idle session) unless one is open or planned. */
+  connect() {
+    if (this.connection !== Connection.DISCONNECTED) return;
+    this._open(false);
+  }
+
+  /** Looks for a partner: `mode` "text" or "video", optional interests. Connects when needed. */
+  join({ mode = "video", interests = [] } = {}) {
+    this._prefs = { mode, interests: [...interests] };
+    if (this.connection === Connection.DISCONNECTED || this.draining) {
+      this._afterConnect = "join";
+      if (this.connection === Connection.DISCONNECTED) this._open(false);
+      return;
+    }
+    this._control({ type: "join", mode, interests: this._prefs.interests });
+  }
+
+  /** Skips the partner (or restarts the wait) with the last join's preferences. */
+  next() {
+    if (!this._prefs) throw new Error("next() before any join()");
+    if (this.connection === Connection.DISCONNECTED) {
+      this._afterConnect = "join";
+      this._open(false);
+    } else if (this.draining) {
+      // The draining server refuses next; leave tells the partner, and the
+      // next partner is looked for on the server that comes up after it.
+      this._afterConnect = "join";
+      if (this.session === Session.PAIRED || this.session === Session.WAITING) this._control({ type: "leave" });
+    } else {
+      this._control({ type: "next" });
+    }
+  }
+
+  /** Ends the pairing or the wait; the session stays connected and idle. */
+  leave() {
+    this._afterConnect = null;
+    if (this.connection !== Connection.DISCONNECTED) this._control({ type: "leave" });
+  }
+
+  /**
+   * Sends an offer, answer or candidate to the partner. Held while the
+   * connection is being resumed; dropped (returns false) when there is no
+   * pairing to send it to.
+   */
+  signal(msg) {
+    if (!SIGNAL_TYPES.has(msg.type)) throw new TypeError(`not a signaling message: ${msg.type}`);
+    if (this.connection === Connection.RECONNECTING && this._token) {
+      this._pending.push({ msg, signal: true });
+      return true;
+    }
+    if (this.connection !== Connection.OPEN) return false;
+    return this._send(msg);
+  }
+
+  /** Ends everything: closes the socket with a close frame (the partner is told at once), no retry. */
+  close() {
+    this._afterConnect = null;
+    this._pending = [];
+    this._clearTimers();
+    const ws = this._ws;
+    this._ws = null;
+    if (ws) {
+      this._detach(ws);
+      try {
+        ws.close(1000);
+      } catch {
+        // already closing
+      }
+    }
+    this._settled();
+    this._token = null;
+    this.draining = false;
+    this._set(Connection.DISCONNECTED, Session.NONE, null);
+  }
+
+  // ---- connection ----
+
+  _open(resume) {
+    this._clearTimer("retry");
+    this._resuming = resume;
+    // A first connection is "connecting"; every later try, resume or not, "reconnecting".
+    this._set(resume || this.connection === Connection.RECONNECTING ? Connection.RECONNECTING : Connection.CONNECTING);
+    let ws;
+    try {
+      ws = new this._WebSocket(this.url, SUBPROTOCOL);
+    } catch (e) {
+      this._ws = null;
+      this._scheduleRetry(resume);
+      return;
+    }
+    this._ws = ws;
+    // Handlers at once: the server's hello may come in the same read as the upgrade.
+    ws.onopen = () => {
+      if (resume) this._send({ type: "resume", token: this._token, last_seq: this.lastSeq }, ws);
+    };
+    ws.onmessage = (event) => this._onMessage(ws, event.data);
+    ws.onclose = (event) => this._onClose(ws, event.code, event.reason);
+    ws.onerror = () => {}; // a close event follows
+    this._startTimer("connect", this._connectTimeoutMs, () => this._abandon(ws));
+  }
+
+  /** Gives up on a socket that went silent, without a close frame (which would end the session). */
+  _abandon(ws) {
+    if (ws !== this._ws) return;
+    this._detach(ws);
+    const mayHoldSession = this._resuming || this.connection === Connection.OPEN;
+    if (typeof ws.terminate === "function") {
+      ws.terminate(); // `ws` in Node: drops the TCP connection
+    } else if (!mayHoldSession) {
+      ws.close(1000); // a fresh connection that never said hello: nothing to keep
+    } else {
+      // A browser cannot drop a socket without a close frame, which would end
+      // the session: leave it open. A successful resume makes the server close
+      // it (4000); after a failed one it is closed below, in _settled().
+      this._abandoned.push(ws);
+    }
+    this._ws = null;
+    this._lost();
+  }
+
+  _detach(ws) {
+    ws.onopen = ws.onmessage = ws.onerror = null;
+    ws.onclose = null;
+  }
+
+  _onClose(ws, code, reason) {
+    if (ws !== this._ws) return;
+    this._ws = null;
+    this._clearTimers();
+    this._emit("close", { code, reason });
+    if (code === 4000) return this._ended("takeover", false);
+    if (FATAL_CLOSE_CODES.has(code)) return this._ended("fatal", false);
+    if (this.draining) {
+      // A drained session is closed with 1001 and is over; look again (on
+      // the next server) only if it was waiting or a new partner was asked for.
+      const wanted = this._afterConnect === "join" || this.session === Session.WAITING;
+      return this._ended("draining", wanted);
+    }
+    if (code === 1000 || code === 1011) return this._ended("closed", this.session === Session.WAITING);
+    // 1001 without draining is the idle timeout; 1005/1006 a drop: both leave the session in its grace.
+    this._lost(code);
+  }
+
+  /** The socket is gone but the session may live on in its grace: resume it. */
+  _lost() {
+    this._clearTimers();
+    if (this._token && this.session !== Session.NONE) {
+      this._set(Connection.RECONNECTING);
+      this._scheduleRetry(true);
+    } else {
+      this._scheduleRetry(false); // never got a session: plain retry
+    }
+  }
+
+  /** The server ended the session with a close frame. */
+  _ended(reason, reconnect) {
+    const previous = this.session;
+    this._token = null;
+    this._pending = [];
+    this.draining = false;
+    this.lastSeq = 0;
+    if (reconnect) this._afterConnect = "join";
+    this._set(reconnect ? Connection.RECONNECTING : Connection.DISCONNECTED, Session.NONE, null);
+    if (previous !== Session.NONE) this._emit("sessionended", { previous, reason });
+    if (reconnect) this._scheduleRetry(false);
+  }
+
+  _scheduleRetry(resume) {
+    const delayMs = backoffDelay(this._attempt, this._backoff, this._random);
+    const attempt = ++this._attempt;
+    if (this.connection !== Connection.CONNECTING) this._set(Connection.RECONNECTING);
+    this._emit("reconnecting", { attempt, delayMs, resume });
+    this._startTimer("retry", delayMs, () => this._open(resume && this._token !== null));
+  }
+
+  // ---- messages ----
+
+  _onMessage(ws, data) {
+    if (ws !== this._ws) return;
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return; // the server sends JSON; anything else is not ours to act on
+    }
+    if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") return;
+    this._clearTimer("pong"); // any traffic shows the connection is alive
+    if (typeof msg.seq === "number") {
+      if (msg.seq <= this.lastSeq) return; // already had it (replayed)
+      this.lastSeq = msg.seq;
+    }
+    switch (msg.type) {
+      case "hello":
+        return this._onHello(msg);
+      case "resumed":
+        return this._onResumed(msg);
+      case "waiting":
+        this._joined = true;
+        this._set(undefined, Session.WAITING, null);
+        return this._emit("waiting", msg);
+      case "matched":
+        if (Array.isArray(msg.iceServers)) this._iceServers = msg.iceServers;
+        this._set(undefined, Session.PAIRED, msg.role);
+        return this._emit("matched", { role: msg.role, interests: msg.interests ?? [], rtcConfiguration: this.rtcConfiguration });
+      case "offer":
+      case "answer":
+      case "candidate":
+        return this._emit("signal", msg);
+      case "partner_left":
+        this._set(undefined, Session.IDLE, null);
+        return this._emit("partnerleft", msg);
+      case "left":
+        this._set(undefined, Session.IDLE, null);
+        return this._emit("left", msg);
+      case "draining":
+        this.draining = true;
+        this._set();
+        return this._emit("draining", msg);
+      case "pong":
+        return;
+      case "error":
+        return this._onError(msg);
+      default:
+        return; // unknown types are ignored (protocol: clients must ignore what they do not know)
+    }
+  }
+
+  _onHello(msg) {
+    this.hello = msg;
+    this.limits = msg.limits ?? null;
+    this._iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
+    this._iceTransportPolicy = msg.iceTransportPolicy === "relay" ? "relay" : "all";
+    if (this._resuming) {
+      this._helloToken = msg.resume; // the fresh session's, in case the resume fails
+      return;
+    }
+    this._clearTimer("connect");
+    this._token = msg.resume;
+    this.lastSeq = 0;
+    this._joined = false;
+    this.draining = false;
+    this._attempt = 0;
+    this._set(Connection.OPEN, Session.IDLE, null);
+    this._startPing();
+    this._emit("hello", msg);
+    this._flush(false);
+    if (this._afterConnect === "join") {
+      this._afterConnect = null;
+      this._control({ type: "join", ...this._prefs });
+    }
+  }
+
+  _onResumed(msg) {
+    this._clearTimer("connect");
+    this._resuming = false;
+    this._token = msg.resume;
+    this._attempt = 0;
+    this._set(Connection.OPEN, msg.state, msg.state === Session.PAIRED ? msg.role : null);
+    this._startPing();
+    this._settled();
+    this._emit("resumed", { state: msg.state, role: msg.role ?? null });
+    this._flush(true);
+  }
+
+  _onError(msg) {
+    if (msg.code === "resume_failed" && this._resuming) {
+      // The new connection goes on as a fresh idle session (its hello's token).
+      this._clearTimer("connect");
+      const previous = this.session;
+      this._resuming = false;
+      this._token = this._helloToken ?? null;
+      this.lastSeq = 0;
+      this._joined = false;
+      this.draining = false;
+      this._attempt = 0;
+      this._set(Connection.OPEN, Session.IDLE, null);
+      this._startPing();
+      this._settled();
+      this._emit("resumefailed", { previous });
+      this._flush(false);
+      return;
+    }
+    if (msg.code === "draining" && (msg.ref === "join" || msg.ref === "next")) {
+      // The shutdown notice may be behind our request: look again on the next server.
+      this.draining = true;
+      this._afterConnect = "join";
+      this._set();
+    }
+    this._emit("servererror", msg);
+  }
+
+  /** The session has moved (or is gone): sockets given up on may now be closed. */
+  _settled() {
+    for (const ws of this._abandoned.splice(0)) {
+      try {
+        ws.close(1000);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Sends a join/next/leave now, or holds it while the connection is being resumed. */
+  _control(msg) {
+    if (this.connection !== Connection.OPEN) {
+      this._pending.push({ msg, signal: false });
+      return;
+    }
+    if (msg.type === "next" && !this._joined) msg = { type: "join", ...this._prefs };
+    if (msg.type === "join") this._joined = true;
+    this._send(msg);
+  }
+
+  /** Sends what was held during a reconnection; signals only to a resumed session (they belong to its pairing). */
+  _flush(resumed) {
+    const pending = this._pending;
+    this._pending = [];
+    for (const { msg, signal } of pending) {
+      if (signal) {
+        if (resumed && this.session === Session.PAIRED) this._send(msg);
+      } else {
+        this._control(msg);
+      }
+    }
+  }
+
+  _send(msg, ws = this._ws) {
+    if (!ws || ws.readyState !== OPEN_STATE) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  // ---- liveness ----
+
+  _startPing() {
+    this._clearTimer("ping");
+    if (!this._pingIntervalMs) return;
+    this._startTimer("ping", this._pingIntervalMs, () => {
+      const ws = this._ws;
+      // One outstanding ping at a time: its deadline is not pushed back by the next one.
+      if (this._timers.pong === null && this._send({ type: "ping" })) {
+        this._startTimer("pong", this._pongTimeoutMs, () => this._abandon(ws));
+      }
+      this._startPing();
+    });
+  }
+
+  _startTimer(name, ms, fn) {
+    this._clearTimer(name);
+    this._timers[name] = this._setTimeout(() => {
+      this._timers[name] = null;
+      fn();
+    }, ms);
+  }
+
+  _clearTimer(name) {
+    if (this._timers[name] !== null) this._clearTimeout(this._timers[name]);
+    this._timers[name] = null;
+  }
+
+  _clearTimers() {
+    for (const name of Object.keys(this._timers)) this._clearTimer(name);
+  }
+
+  // ---- state and events ----
+
+  _set(connection = this.connection, session = this.session, role = session === Session.PAIRED ? this.role : null) {
+    const changed = connection !== this.connection || session !== this.session || role !== this.role || this.draining !== this._emittedDraining;
+    this._emittedDraining = this.draining;
+    if (!changed) return;
+    this.connection = connection;
+    this.session = session;
+    this.role = role;
+    this._emit("statechange", { connection, session, role, draining: this.draining });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
