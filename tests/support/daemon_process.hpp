@@ -15,9 +15,31 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace onymous::test {
+
+/// Start-up allowance: generous, because sanitizer builds start slowly.
+inline constexpr std::chrono::milliseconds daemon_start_timeout{30000};
+
+/// How the daemon is started, beyond its config (for the systemd tests:
+/// sd_notify, socket activation, test hooks).
+struct launch_options {
+    /// Added to the inherited environment, replacing a variable of the same
+    /// name. NOTIFY_SOCKET, WATCHDOG_*, LISTEN_* and ONYMOUS_TEST_* are never
+    /// inherited here: only what a test sets reaches the daemon.
+    std::vector<std::pair<std::string, std::string>> environment;
+    /// Descriptors that become the child's 3, 4, ... (in this order), with
+    /// FD_CLOEXEC cleared, as systemd passes sockets. The caller keeps its own.
+    std::vector<int> pass_fds;
+    /// Sets LISTEN_PID to the child's own pid (known only after the fork, so
+    /// it is set in the child before exec). Overrides `environment`.
+    bool listen_pid_is_child = false;
+    /// Wait for the ready file in the constructor. When false, the test calls
+    /// await_ready() itself, or expects the daemon to exit (wait_exit()).
+    bool wait_ready = true;
+};
 
 /// One bound listener, as the ready file reports it.
 struct bound_listener {
@@ -34,6 +56,8 @@ public:
     /// (An initializer list rather than a vector: a vector would make a single
     /// override `{{"key", "value"}}` ambiguous with its iterator-pair constructor.)
     daemon_process(std::initializer_list<config_override> overrides = {});
+    /// The same, started as `launch` says.
+    daemon_process(const launch_options& launch, std::initializer_list<config_override> overrides);
     /// Stops the daemon (SIGTERM, then SIGKILL after a grace) if still running.
     ~daemon_process();
     daemon_process(const daemon_process&) = delete;
@@ -65,6 +89,10 @@ public:
     /// sent); nullopt while it still runs. Later stop() calls return this status.
     std::optional<exit_status> wait_exit(std::chrono::milliseconds timeout);
 
+    /// Waits for the ready file (after launch_options::wait_ready = false);
+    /// throws like the constructor. Does nothing when already ready.
+    void await_ready(std::chrono::milliseconds timeout = daemon_start_timeout);
+
 private:
     void wait_ready(std::chrono::milliseconds timeout);
 
@@ -77,13 +105,11 @@ private:
     std::optional<exit_status> status_;
     std::vector<bound_listener> listeners_;
     std::uint16_t admin_port_ = 0;
+    bool ready_ = false;
 };
 
 /// The daemon binary the tests run: $ONYMOUSD_BINARY if set and not empty,
 /// else ONYMOUSD_PATH.
 std::string daemon_binary();
-
-/// Start-up allowance: generous, because sanitizer builds start slowly.
-inline constexpr std::chrono::milliseconds daemon_start_timeout{30000};
 
 }  // namespace onymous::test
