@@ -9,8 +9,19 @@ ONYMOUS_PACKAGES=(
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libyaml-cpp-dev catch2 libbenchmark-dev clang-format-14
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (build/fuzz, tests/fuzz/)
-  coturn  # tests/e2e/turn_test.cpp: turnserver and turnutils_uclient
+  coturn  # tests/e2e/turn_test.cpp and tests/web: turnserver and turnutils_uclient
+  libsystemd-dev  # sd_notify and socket activation
+  systemd  # systemd-analyze for scripts/check-systemd
+  chromium  # tests/web: the browser tests
 )
+
+# Node.js >= 20 and npm run the web client's tests (tests/web). Debian's npm
+# conflicts with a Node installed from elsewhere, so npm is only installed
+# from Debian when there is no npm at all.
+install_node_when_missing() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
+  install_missing_packages nodejs npm
+}
 
 # The sanitizer trees: -O1 and line tables only (enough for symbolised
 # reports) compile Beast several times faster than -O2 -g on two cores.
