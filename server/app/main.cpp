@@ -1,11 +1,13 @@
 // onymousd: anonymous random-chat signaling and matchmaking daemon.
 
 #include "app/daemon.hpp"
+#include "app/probe.hpp"
 
 #include <onymous/config/load.hpp>
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,11 +19,14 @@ void print_usage(std::FILE* to) {
     std::fprintf(to,
                  "usage: onymousd [--config FILE] [--ready-file FILE]\n"
                  "       onymousd --check-config FILE\n"
+                 "       onymousd --probe URL\n"
                  "       onymousd --version | --help\n"
                  "\n"
                  "  --config FILE        run with FILE (default %s)\n"
                  "  --check-config FILE  validate FILE, its TLS certificate and key; exit 0 or 1\n"
                  "  --ready-file FILE    once listening, write the bound ports to FILE as JSON\n"
+                 "  --probe URL          GET http://HOST:PORT/PATH (e.g. the admin /healthz);\n"
+                 "                       exit 0 on 200 within 3 s, else 1 (2: not an http URL)\n"
                  "  --version            print the version\n"
                  "  --help               print this help\n",
                  default_config_path);
@@ -32,6 +37,7 @@ void print_usage(std::FILE* to) {
 int main(int argc, char** argv) {
     std::string config_path = default_config_path;
     std::string check_path;
+    std::optional<std::string> probe_url;  // set even when empty: "" is a bad URL, not "no probe"
     onymous::app::run_options options;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -46,6 +52,8 @@ int main(int argc, char** argv) {
             config_path = argv[++i];
         } else if (arg == "--check-config" && has_value) {
             check_path = argv[++i];
+        } else if (arg == "--probe" && has_value) {
+            probe_url = argv[++i];
         } else if (arg == "--ready-file" && has_value) {
             options.ready_file = argv[++i];
         } else {
@@ -54,6 +62,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    if (probe_url) return onymous::app::probe(*probe_url);
     if (!check_path.empty()) return onymous::app::check_config(check_path);
 
     onymous::config::settings settings;
@@ -63,5 +72,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "onymousd: %s\n", e.what());
         return 1;
     }
+    options.config_path = config_path;  // read again on SIGHUP
     return onymous::app::run_daemon(settings, options);
 }
