@@ -14,8 +14,7 @@ namespace {
 constexpr std::chrono::milliseconds default_period{250};
 
 std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               steady::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
         .count();
 }
 
@@ -33,10 +32,10 @@ loop_monitor::loop_monitor(asio::io_context& control,
       timer_(control),
       // Four beats per watchdog keep-alive period, so that a healthy loop's
       // last answer is never older than that period for scheduling alone.
-      period_(notifier.watchdog_interval().count() > 0
-                  ? std::min<std::chrono::nanoseconds>(default_period,
-                                                       notifier.watchdog_interval() / 8)
-                  : std::chrono::nanoseconds(default_period)) {}
+      period_(
+          notifier.watchdog_interval().count() > 0
+              ? std::min<std::chrono::nanoseconds>(default_period, notifier.watchdog_interval() / 8)
+              : std::chrono::nanoseconds(default_period)) {}
 
 void loop_monitor::start() {
     const auto now = now_ns();

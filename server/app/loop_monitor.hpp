@@ -27,7 +27,8 @@ public:
     static constexpr std::chrono::milliseconds status_period{2000};
 
     /// Runs on `control` (its own thread); `status_line` makes STATUS=.
-    loop_monitor(boost::asio::io_context& control, std::vector<std::unique_ptr<net::worker>>& workers,
+    loop_monitor(boost::asio::io_context& control,
+                 std::vector<std::unique_ptr<net::worker>>& workers,
                  const systemd_notifier& notifier, std::atomic<std::uint64_t>& stalled_loops,
                  std::function<std::string()> status_line);
 

@@ -23,7 +23,6 @@ std::shared_ptr<const net::connection_snapshot> make_snapshot(config::settings s
 /// A reload keeps what only a restart may change (threads, listeners,
 /// admin, cluster, the matcher's windows): copies those of `running` into `next` and returns the
 /// keys that differed, for the warnings.
-std::vector<std::string> keep_restart_only(const config::settings& running,
-                                           config::settings& next);
+std::vector<std::string> keep_restart_only(const config::settings& running, config::settings& next);
 
 }  // namespace onymous::app

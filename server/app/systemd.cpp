@@ -28,9 +28,7 @@ void systemd_notifier::send(const std::string& state) const {
         spdlog::warn("sd_notify failed: error {}", -r);
 }
 
-void systemd_notifier::ready(const std::string& status) const {
-    send("READY=1\nSTATUS=" + status);
-}
+void systemd_notifier::ready(const std::string& status) const { send("READY=1\nSTATUS=" + status); }
 
 void systemd_notifier::status(const std::string& status) const { send("STATUS=" + status); }
 

@@ -8,9 +8,10 @@ using namespace onymous::config;
 using namespace onymous::config::test;
 
 TEST_CASE("a listener with fd_name needs no address or port", "[config]") {
-    const settings s = parse("listeners:\n  - {fd_name: https}\n  - {fd_name: plain, tls: false}\n"
-                             "tls: {certificate: /c.pem, private_key: /k.pem}\n",
-                             "t.yaml");
+    const settings s = parse(
+        "listeners:\n  - {fd_name: https}\n  - {fd_name: plain, tls: false}\n"
+        "tls: {certificate: /c.pem, private_key: /k.pem}\n",
+        "t.yaml");
     REQUIRE(s.listeners.size() == 2);
     CHECK(s.listeners[0].fd_name == "https");
     CHECK(s.listeners[0].tls);
@@ -39,6 +40,7 @@ TEST_CASE("two listeners cannot take the same passed socket", "[config]") {
     CHECK(refusal("listeners:\n  - {fd_name: web, tls: false}\n  - {fd_name: web, tls: false}\n") ==
           "t.yaml:3: listeners[1].fd_name: same fd_name as listeners[0]");
     // Passed sockets are not compared by address: both have none.
-    CHECK(parse("listeners:\n  - {fd_name: a, tls: false}\n  - {fd_name: b, tls: false}\n", "t.yaml")
-              .listeners.size() == 2);
+    CHECK(
+        parse("listeners:\n  - {fd_name: a, tls: false}\n  - {fd_name: b, tls: false}\n", "t.yaml")
+            .listeners.size() == 2);
 }

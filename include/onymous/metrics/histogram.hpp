@@ -30,9 +30,9 @@ public:
         while (i < N && us > bounds_[i]) ++i;
         if (i < N) counts_[i].fetch_add(1, std::memory_order_relaxed);
         count_.fetch_add(1, std::memory_order_relaxed);
-        sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(
-                              0, elapsed.count())),
-                          std::memory_order_relaxed);
+        sum_ns_.fetch_add(
+            static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(0, elapsed.count())),
+            std::memory_order_relaxed);
     }
 
     static constexpr std::size_t size() { return N; }
