@@ -87,8 +87,8 @@ void connection_metrics(std::string& out, const net::server_context& ctx) {
             {"http", read(s.http_failures_total)},
             {"websocket", read(s.websocket_handshake_failures_total)},
             {"timeout", read(s.handshake_timeouts_total)}});
-    family(out, "onymous_http_refusals_total", "counter", "Upgrade requests refused, by status.",
-           "status",
+    family(out, "onymous_http_refusals_total", "counter",
+           "Requests refused, by status (404 includes static files not found).", "status",
            {{"403", read(s.http_403_total)},
             {"404", read(s.http_404_total)},
             {"503", read(s.http_503_total)}});
