@@ -23,13 +23,10 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -76,31 +73,6 @@ void set_up_logging(config::log_level level) {
 
 address::address_limits address_limits_of(const config::limits_settings& l) {
     return {l.max_connections_per_address, l.new_connections_per_address_per_minute};
-}
-
-/// The listeners' sockets passed by systemd, by the listener they serve.
-std::vector<int> match_passed_sockets(const std::vector<config::listener>& listeners) {
-    auto passed = take_passed_sockets();
-    std::vector<int> fds;
-    for (std::size_t i = 0; i < listeners.size(); ++i) {
-        const auto& name = listeners[i].fd_name;
-        if (name.empty()) {
-            fds.push_back(-1);
-            continue;
-        }
-        const auto it = passed.find(name);
-        if (it == passed.end())
-            throw std::runtime_error("listeners[" + std::to_string(i) + "].fd_name \"" + name +
-                                     "\": no such socket was passed (socket activation: "
-                                     "FileDescriptorName= in the .socket unit)");
-        fds.push_back(it->second);
-        passed.erase(it);
-    }
-    for (const auto& [name, fd] : passed) {
-        spdlog::warn("socket activation: no listener has fd_name \"{}\"; closing it", name);
-        ::close(fd);
-    }
-    return fds;
 }
 
 /// Everything that runs. Members are declared so that nothing outlives what
@@ -199,7 +171,7 @@ private:
     }
 
     void bind() {
-        const auto passed = match_passed_sockets(settings_.listeners);
+        const auto passed = passed_sockets_for(settings_.listeners);
         for (std::size_t i = 0; i < settings_.listeners.size(); ++i)
             listeners_.push_back(std::make_shared<net::listener>(*context_, settings_.listeners[i],
                                                                  workers_[0]->io(), passed[i]));
@@ -269,7 +241,6 @@ private:
             // Nothing can fail from here on: every part is swapped.
             addresses_->set_limits(address_limits_of(snapshot->settings.limits));
             spdlog::default_logger()->set_level(spdlog_level(snapshot->settings.logging.level));
-            sessions_->replace(snapshot->sessions);
             drain_timeout_.store(snapshot->settings.shutdown.drain_timeout);
             context_->replace(std::move(snapshot));
         } catch (const std::exception& e) {

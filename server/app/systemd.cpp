@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <stdexcept>
 
 namespace onymous::app {
@@ -45,6 +46,9 @@ void systemd_notifier::stopping() const { send("STOPPING=1\nSTATUS=draining"); }
 
 void systemd_notifier::watchdog() const { send("WATCHDOG=1"); }
 
+namespace {
+
+/// The listening sockets passed for this pid, by FileDescriptorName=.
 std::map<std::string, int> take_passed_sockets() {
     char** names = nullptr;
     const int count = sd_listen_fds_with_names(1, &names);
@@ -54,9 +58,8 @@ std::map<std::string, int> take_passed_sockets() {
     for (int i = 0; i < count; ++i) {
         const int fd = SD_LISTEN_FDS_START + i;
         const std::string name = names && names[i] ? names[i] : "unknown";
-        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0 ||
-            (sd_is_socket(fd, AF_INET, SOCK_STREAM, 1) <= 0 &&
-             sd_is_socket(fd, AF_INET6, SOCK_STREAM, 1) <= 0)) {
+        if (sd_is_socket(fd, AF_INET, SOCK_STREAM, 1) <= 0 &&
+            sd_is_socket(fd, AF_INET6, SOCK_STREAM, 1) <= 0) {
             if (problem.empty())
                 problem = "socket activation: the descriptor named \"" + name +
                           "\" is not a listening TCP socket";
@@ -71,6 +74,32 @@ std::map<std::string, int> take_passed_sockets() {
         throw std::runtime_error(problem);
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<int> passed_sockets_for(const std::vector<config::listener>& listeners) {
+    auto passed = take_passed_sockets();
+    std::vector<int> fds;
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        const auto& name = listeners[i].fd_name;
+        if (name.empty()) {
+            fds.push_back(-1);
+            continue;
+        }
+        const auto it = passed.find(name);
+        if (it == passed.end())
+            throw std::runtime_error("listeners[" + std::to_string(i) + "].fd_name \"" + name +
+                                     "\": no such socket was passed (socket activation: "
+                                     "FileDescriptorName= in the .socket unit)");
+        fds.push_back(it->second);
+        passed.erase(it);
+    }
+    for (const auto& [name, fd] : passed) {
+        spdlog::warn("socket activation: no listener has fd_name \"{}\"; closing it", name);
+        ::close(fd);
+    }
+    return fds;
 }
 
 }  // namespace onymous::app

@@ -5,9 +5,11 @@
 // LISTEN_FDS every call here is a no-op, so the daemon runs the same under
 // any supervisor.
 
+#include <onymous/config/config.hpp>
+
 #include <chrono>
-#include <map>
 #include <string>
+#include <vector>
 
 namespace onymous::app {
 
@@ -37,10 +39,12 @@ private:
     std::chrono::microseconds watchdog_{0};
 };
 
-/// Socket activation: the listening sockets systemd passed (LISTEN_FDS for
-/// this pid), by FileDescriptorName=. The environment variables are
-/// unset, so that no child would take them. Throws std::runtime_error for a
-/// passed descriptor that is not a listening TCP socket.
-std::map<std::string, int> take_passed_sockets();
+/// Socket activation: for each listener, the listening socket systemd
+/// passed (LISTEN_FDS for this pid) under its fd_name, or -1 for a listener
+/// that binds itself. The environment variables are unset, so that no child
+/// would take them; passed sockets no listener names are closed, with a
+/// warning. Throws std::runtime_error for an fd_name that was not passed,
+/// or a passed descriptor that is not a listening TCP socket.
+std::vector<int> passed_sockets_for(const std::vector<config::listener>& listeners);
 
 }  // namespace onymous::app

@@ -12,14 +12,14 @@ address::ip to_ip(const boost::asio::ip::address& a) {
 }
 
 void client_admission::from_peer(const address::ip& peer, connection_slot& slot) {
-    if (!snapshot_->trusted_proxies.contains(peer)) admit(peer, slot);
+    if (!slot.config().trusted_proxies.contains(peer)) admit(peer, slot);
 }
 
 void client_admission::at_request(const address::ip& peer,
                                   std::span<const std::string_view> forwarded_for,
                                   connection_slot& slot) {
     if (counted_) return;
-    admit(address::client_behind_proxies(peer, forwarded_for, snapshot_->trusted_proxies), slot);
+    admit(address::client_behind_proxies(peer, forwarded_for, slot.config().trusted_proxies), slot);
 }
 
 void client_admission::admit(const address::ip& client, connection_slot& slot) {

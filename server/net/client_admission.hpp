@@ -30,8 +30,9 @@ address::ip to_ip(const boost::asio::ip::address& a);
 
 class client_admission {
 public:
-    /// Trusts the proxies of the configuration current at accept.
-    explicit client_admission(server_context& ctx) : ctx_(ctx), snapshot_(ctx.snapshot()) {}
+    /// Trusts the proxies of the configuration the slot's connection was
+    /// accepted under.
+    explicit client_admission(server_context& ctx) : ctx_(ctx) {}
 
     /// The connection comes from `peer` (the socket's peer, or the PROXY
     /// header's source). Unless it is a trusted proxy, it is counted now.
@@ -50,7 +51,6 @@ private:
     void admit(const address::ip& client, connection_slot& slot);
 
     server_context& ctx_;
-    std::shared_ptr<const connection_snapshot> snapshot_;
     bool counted_ = false;
     std::optional<std::uint64_t> retry_after_;
 };

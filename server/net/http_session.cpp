@@ -196,10 +196,10 @@ private:
             respond(http::status::forbidden, "origin not allowed\n");
             return;
         }
-        if (ctx_.shutting_down.load(std::memory_order_relaxed) || over_capacity()) {
+        const bool draining = ctx_.shutting_down.load(std::memory_order_relaxed);
+        if (draining || over_capacity()) {
             ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
-            (ctx_.shutting_down.load(std::memory_order_relaxed) ? ctx_.stats.refused_draining_total
-                                                                : ctx_.stats.refused_capacity_total)
+            (draining ? ctx_.stats.refused_draining_total : ctx_.stats.refused_capacity_total)
                 .fetch_add(1, std::memory_order_relaxed);
             respond(http::status::service_unavailable, "server busy, retry later\n");
             return;

@@ -15,7 +15,7 @@ namespace onymous::session {
 signaling_session::signaling_session(session_context& ctx, home& h,
                                      std::shared_ptr<const session_snapshot> config)
     : ctx_(ctx),
-      snapshot_(config ? std::move(config) : ctx.snapshot()),
+      snapshot_(config ? std::move(config) : ctx.initial()),
       home_(h),
       history_(settings().max_outbound_bytes),
       errors_(settings().max_errors, settings().error_window),

@@ -22,17 +22,17 @@ public:
         : bounds_(bounds_us) {}
 
     void observe(std::chrono::nanoseconds elapsed) {
-        const auto us = static_cast<std::uint64_t>(
-            std::max<std::chrono::nanoseconds::rep>(0, elapsed.count()) / 1000);
+        // A clock step backwards counts as zero, never as a huge unsigned.
+        const auto ns =
+            static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(0, elapsed.count()));
+        const auto us = ns / 1000;
         // Buckets are cumulative in the text format; here each holds only
         // its own range, and the renderer adds them up.
         std::size_t i = 0;
         while (i < N && us > bounds_[i]) ++i;
         if (i < N) counts_[i].fetch_add(1, std::memory_order_relaxed);
         count_.fetch_add(1, std::memory_order_relaxed);
-        sum_ns_.fetch_add(
-            static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(0, elapsed.count())),
-            std::memory_order_relaxed);
+        sum_ns_.fetch_add(ns, std::memory_order_relaxed);
     }
 
     static constexpr std::size_t size() { return N; }

@@ -111,14 +111,15 @@ struct session_counters {
 /// Everything the sessions of a daemon share.
 struct session_context {
     session_context(std::shared_ptr<const session_snapshot> first, match::matcher& m)
-        : matcher(m), current_(std::move(first)) {}
+        : matcher(m), initial_(std::move(first)) {}
     session_context(session_settings s, match::matcher& m)
         : session_context(std::make_shared<const session_snapshot>(std::move(s)), m) {}
 
-    /// The configuration new sessions start with. Any thread.
-    std::shared_ptr<const session_snapshot> snapshot() const { return current_.load(); }
-    /// A reload: sessions created from now on use `next`; the others keep theirs.
-    void replace(std::shared_ptr<const session_snapshot> next) { current_.store(std::move(next)); }
+    /// What a session starts with when its creator gives no configuration
+    /// (the unit tests). The daemon always gives one: the configuration its
+    /// connection was accepted under (net::connection_snapshot), which a
+    /// reload replaces there.
+    const std::shared_ptr<const session_snapshot>& initial() const { return initial_; }
 
     match::matcher& matcher;
     directory tokens;
@@ -127,13 +128,13 @@ struct session_context {
     std::atomic<bool> draining{false};
 
 private:
-    std::atomic<std::shared_ptr<const session_snapshot>> current_;
+    const std::shared_ptr<const session_snapshot> initial_;
 };
 
 class signaling_session : public match::peer,
                           public std::enable_shared_from_this<signaling_session> {
 public:
-    /// Starts with `config`, or with the context's current snapshot.
+    /// Starts with `config`, or with the context's initial() one.
     signaling_session(session_context& ctx, home& h,
                       std::shared_ptr<const session_snapshot> config = nullptr);
     ~signaling_session() override;
