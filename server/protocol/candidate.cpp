@@ -16,18 +16,18 @@ parse_result refuse_candidate(std::string message) {
 }
 
 // Reads an optional integer 0..255; false when present, non-null and not one.
-bool read_mline_index(const json& object, std::optional<int>& out) {
-    const auto it = object.find("sdpMLineIndex");
-    if (it == object.end() || it->is_null()) return true;
-    // nlohmann keeps non-negative integers as unsigned and those written with
-    // a minus (even -0) as signed; 1.0 and 1e0 are floats and refused.
-    if (it->is_number_unsigned()) {
-        const auto value = it->get<std::uint64_t>();
-        if (value > 255) return false;
-        out = static_cast<int>(value);
+bool read_mline_index(const json_reader::document& doc, const json_reader::value& object,
+                      std::optional<int>& out) {
+    const json_reader::value* it = doc.find(object, "sdpMLineIndex");
+    if (it == nullptr || it->is_null()) return true;
+    // Non-negative integers are unsigned and those written with a minus
+    // (even -0) signed; 1.0 and 1e0 are floats and refused.
+    if (it->is_unsigned()) {
+        if (it->unsigned_value > 255) return false;
+        out = static_cast<int>(it->unsigned_value);
         return true;
     }
-    if (!it->is_number_integer() || it->get<std::int64_t>() != 0) return false;
+    if (!it->is_signed() || it->signed_value != 0) return false;
     out = 0;
     return true;
 }
@@ -46,35 +46,35 @@ bool is_ice_char(char c) { return is_alnum(c) || c == '+' || c == '/'; }
 
 // Reads an optional string of 1..max_bytes characters that each pass
 // `allowed`; false when present, non-null and not such a string.
-bool read_grammar_string(const json& object, const char* key, std::size_t max_bytes,
-                         bool (*allowed)(char), std::optional<std::string>& out) {
-    const auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return true;
-    const std::string* value = it->get_ptr<const std::string*>();
-    if (value == nullptr || value->empty() || value->size() > max_bytes) return false;
-    for (const char c : *value) {
+bool read_grammar_string(const json_reader::document& doc, const json_reader::value& object,
+                         const char* key, std::size_t max_bytes, bool (*allowed)(char),
+                         std::optional<std::string>& out) {
+    const json_reader::value* it = doc.find(object, key);
+    if (it == nullptr || it->is_null()) return true;
+    if (!it->is_string() || it->text.empty() || it->text.size() > max_bytes) return false;
+    for (const char c : it->text) {
         if (!allowed(c)) return false;
     }
-    out = *value;
+    out = std::string(it->text);
     return true;
 }
 
 }  // namespace
 
-parse_result parse_candidate(const json& message) {
-    const auto field = message.find("candidate");
-    if (field == message.end() || !(field->is_null() || field->is_object())) {
+parse_result parse_candidate(const json_reader::document& doc, const json_reader::value& message) {
+    const json_reader::value* field = doc.find(message, "candidate");
+    if (field == nullptr || !(field->is_null() || field->is_object())) {
         return refuse(error_code::invalid_message, "candidate must be an object or null", ref);
     }
     if (field->is_null()) return client_message{candidate_message{}};
 
-    const json& init = *field;
+    const json_reader::value& init = *field;
     ice_candidate candidate;
-    const auto line = init.find("candidate");
-    if (line == init.end() || !line->is_string()) {
+    const json_reader::value* line = doc.find(init, "candidate");
+    if (line == nullptr || !line->is_string()) {
         return refuse_candidate("candidate.candidate must be a string");
     }
-    candidate.candidate = line->get_ref<const std::string&>();
+    candidate.candidate = line->text;
     const bool end_of_candidates = candidate.candidate.empty();
     if (!end_of_candidates) {
         if (candidate.candidate.size() > max_candidate_bytes) {
@@ -89,14 +89,15 @@ parse_result parse_candidate(const json& message) {
     }
 
     // Type-checked even for end-of-candidates: they are relayed with it.
-    if (!read_grammar_string(init, "sdpMid", max_sdp_mid_bytes, is_token_char, candidate.sdp_mid)) {
+    if (!read_grammar_string(doc, init, "sdpMid", max_sdp_mid_bytes, is_token_char,
+                             candidate.sdp_mid)) {
         return refuse_candidate("candidate.sdpMid must be null or 1 to 64 token characters");
     }
-    if (!read_mline_index(init, candidate.sdp_mline_index)) {
+    if (!read_mline_index(doc, init, candidate.sdp_mline_index)) {
         return refuse_candidate("candidate.sdpMLineIndex must be null or an integer from 0 to 255");
     }
-    if (!read_grammar_string(init, "usernameFragment", max_username_fragment_bytes, is_ice_char,
-                             candidate.username_fragment)) {
+    if (!read_grammar_string(doc, init, "usernameFragment", max_username_fragment_bytes,
+                             is_ice_char, candidate.username_fragment)) {
         return refuse_candidate(
             "candidate.usernameFragment must be null or 1 to 256 ICE characters");
     }

@@ -31,34 +31,34 @@ parse_result refuse_interest(std::size_t index, std::string_view what) {
 
 }  // namespace
 
-parse_result parse_join(const json& message, const parse_limits& limits) {
+parse_result parse_join(const json_reader::document& doc, const json_reader::value& message,
+                        const parse_limits& limits) {
     join_message join;
 
-    if (const auto mode = message.find("mode"); mode != message.end()) {
-        const std::string* name = mode->get_ptr<const std::string*>();
-        if (name != nullptr && *name == "text") {
+    if (const json_reader::value* mode = doc.find(message, "mode"); mode != nullptr) {
+        if (mode->is_string() && mode->text == "text") {
             join.mode = chat_mode::text;
-        } else if (name == nullptr || *name != "video") {
+        } else if (!mode->is_string() || mode->text != "video") {
             return refuse(error_code::invalid_message, R"(mode must be "text" or "video")", ref);
         }
     }
 
-    const auto interests = message.find("interests");
-    if (interests == message.end()) return client_message{std::move(join)};
+    const json_reader::value* interests = doc.find(message, "interests");
+    if (interests == nullptr) return client_message{std::move(join)};
     if (!interests->is_array()) {
         return refuse(error_code::invalid_message, "interests must be an array of strings", ref);
     }
     // The raw count is bounded, before normalisation, so that the work per
     // message is bounded too.
-    if (interests->size() > limits.max_interests) {
+    if (interests->size > limits.max_interests) {
         return refuse(error_code::invalid_message, "too many interests", ref);
     }
-    join.interests.reserve(interests->size());
+    join.interests.reserve(interests->size);
     std::string normalised;
-    for (std::size_t i = 0; i < interests->size(); ++i) {
-        const std::string* raw = (*interests)[i].get_ptr<const std::string*>();
-        if (raw == nullptr) return refuse_interest(i, "] must be a string");
-        const interest_problem problem = normalise_interest_checked(*raw, normalised);
+    for (std::size_t i = 0; i < interests->size; ++i) {
+        const json_reader::value& raw = doc.element(*interests, i);
+        if (!raw.is_string()) return refuse_interest(i, "] must be a string");
+        const interest_problem problem = normalise_interest_checked(raw.text, normalised);
         if (problem != interest_problem::none) return refuse_interest(i, describe(problem));
         if (std::find(join.interests.begin(), join.interests.end(), normalised) ==
             join.interests.end()) {

@@ -6,12 +6,10 @@ namespace onymous::protocol {
 
 namespace {
 
-using detail::json;
 using detail::refuse;
 
-// nlohmann parses and destroys without recursion, but its copies, compares
-// and dump() recurse per level, and 64 KiB of "[" is 65536 levels: bound the
-// depth with one linear pass before building any DOM. Brackets inside
+// 64 KiB of "[" is 65536 levels, and the reader recurses per level: bound
+// the depth with one linear pass before reading. Brackets inside
 // strings do not count; on malformed text the count may be off, which only
 // changes which bad_json text the client gets.
 bool nests_deeper_than(std::string_view text, std::size_t limit) {
@@ -48,37 +46,38 @@ std::string_view echoable(std::string_view type) {
     return type;
 }
 
-parse_result parse_sdp(json& message, sdp_kind kind, const parse_limits& limits) {
+parse_result parse_sdp(const json_reader::document& doc, const json_reader::value& message,
+                       sdp_kind kind, const parse_limits& limits) {
     const std::string_view ref = to_string(kind);
-    const auto field = message.find("sdp");
-    if (field == message.end() || !field->is_string()) {
+    const json_reader::value* field = doc.find(message, "sdp");
+    if (field == nullptr || !field->is_string()) {
         return refuse(error_code::invalid_message, "sdp must be a string", ref);
     }
-    std::string& sdp = field->get_ref<std::string&>();
-    std::string reason = check_sdp_grammar(sdp, limits.max_sdp_bytes);
+    std::string reason = check_sdp_grammar(field->text, limits.max_sdp_bytes);
     if (!reason.empty()) return refuse(error_code::invalid_sdp, std::move(reason), ref);
-    return client_message{sdp_message{kind, std::move(sdp)}};
+    return client_message{sdp_message{kind, std::string(field->text)}};
 }
 
-parse_result parse_resume(json& message) {
+parse_result parse_resume(const json_reader::document& doc, const json_reader::value& message) {
     constexpr std::string_view ref = "resume";
     resume_message resume;
-    const auto token = message.find("token");
-    if (token == message.end() || !token->is_string()) {
+    const json_reader::value* token = doc.find(message, "token");
+    if (token == nullptr || !token->is_string()) {
         return refuse(error_code::invalid_message, "token must be a string", ref);
     }
-    if (token->get_ref<const std::string&>().size() > max_resume_token_bytes) {
+    if (token->text.size() > max_resume_token_bytes) {
         return refuse(error_code::invalid_message, "token is longer than 64 bytes", ref);
     }
-    resume.token = std::move(token->get_ref<std::string&>());
+    resume.token = token->text;
 
-    const auto last_seq = message.find("last_seq");
-    const bool is_zero = last_seq != message.end() && last_seq->is_number_integer() &&
-                         !last_seq->is_number_unsigned() && last_seq->get<std::int64_t>() == 0;
-    if (last_seq == message.end() || !(last_seq->is_number_unsigned() || is_zero)) {
+    // -0 is a signed integer that is still zero.
+    const json_reader::value* last_seq = doc.find(message, "last_seq");
+    const bool is_zero =
+        last_seq != nullptr && last_seq->is_signed() && last_seq->signed_value == 0;
+    if (last_seq == nullptr || !(last_seq->is_unsigned() || is_zero)) {
         return refuse(error_code::invalid_message, "last_seq must be a non-negative integer", ref);
     }
-    resume.last_seq = is_zero ? 0 : last_seq->get<std::uint64_t>();
+    resume.last_seq = is_zero ? 0 : last_seq->unsigned_value;
     return client_message{std::move(resume)};
 }
 
@@ -88,35 +87,33 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
     if (nests_deeper_than(text, max_json_depth)) {
         return refuse(error_code::bad_json, "JSON nests deeper than 32 levels", {});
     }
-    // nlohmann's lexer takes a NUL byte for the end of input, so
-    // '{"type":"ping"}\0junk' would parse. A raw NUL is never valid JSON
-    // (between tokens it is not white space, in a string it must be escaped).
-    const bool has_nul = text.find('\0') != std::string_view::npos;
-    json message = has_nul ? json(json::value_t::discarded)
-                           : json::parse(text.begin(), text.end(), nullptr, false);
-    if (message.is_discarded()) {
+    // A raw NUL is never valid JSON (between tokens it is not white space,
+    // in a string it must be escaped); the reader refuses it like any other.
+    thread_local json_reader::document doc;
+    if (!doc.read(text)) {
         return refuse(error_code::bad_json, "message is not valid JSON", {});
     }
+    const json_reader::value& message = doc.root();
     if (!message.is_object()) {
         return refuse(error_code::invalid_message, "message must be a JSON object", {});
     }
-    const auto type_field = message.find("type");
-    if (type_field == message.end()) {
+    const json_reader::value* type_field = doc.find(message, "type");
+    if (type_field == nullptr) {
         return refuse(error_code::invalid_message, "message has no type", {});
     }
     if (!type_field->is_string()) {
         return refuse(error_code::invalid_message, "type must be a string", {});
     }
 
-    const std::string& type = type_field->get_ref<const std::string&>();
-    if (type == "join") return detail::parse_join(message, limits);
-    if (type == "offer") return parse_sdp(message, sdp_kind::offer, limits);
-    if (type == "answer") return parse_sdp(message, sdp_kind::answer, limits);
-    if (type == "candidate") return detail::parse_candidate(message);
+    const std::string_view type = type_field->text;
+    if (type == "join") return detail::parse_join(doc, message, limits);
+    if (type == "offer") return parse_sdp(doc, message, sdp_kind::offer, limits);
+    if (type == "answer") return parse_sdp(doc, message, sdp_kind::answer, limits);
+    if (type == "candidate") return detail::parse_candidate(doc, message);
     if (type == "next") return client_message{next_message{}};
     if (type == "leave") return client_message{leave_message{}};
     if (type == "ping") return client_message{ping_message{}};
-    if (type == "resume") return parse_resume(message);
+    if (type == "resume") return parse_resume(doc, message);
     return refuse(error_code::unknown_type, "type is not one a client may send", echoable(type));
 }
 

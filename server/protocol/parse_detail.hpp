@@ -1,17 +1,16 @@
 #pragma once
 // Pieces of parse() shared between its translation units. Each parse_x takes
-// the whole (already type-checked) message object.
+// the read document and its (already type-checked) message object.
 
 #include <onymous/protocol/parse.hpp>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json_reader.hpp"
 
 #include <string>
 #include <string_view>
 
 namespace onymous::protocol::detail {
 
-using json = nlohmann::json;
 
 /// A parse_result that refuses the message.
 inline parse_result refuse(error_code code, std::string message, std::string_view ref) {
@@ -19,9 +18,10 @@ inline parse_result refuse(error_code code, std::string message, std::string_vie
 }
 
 /// `join`: mode and interests.
-parse_result parse_join(const json& message, const parse_limits& limits);
+parse_result parse_join(const json_reader::document& doc, const json_reader::value& message,
+                        const parse_limits& limits);
 
 /// `candidate`: null, or an RTCIceCandidateInit object.
-parse_result parse_candidate(const json& message);
+parse_result parse_candidate(const json_reader::document& doc, const json_reader::value& message);
 
 }  // namespace onymous::protocol::detail

@@ -1,14 +1,20 @@
 // libFuzzer target for the protocol parser (tests/fuzz/CMakeLists.txt, docs/testing.md).
 // Besides crashes and sanitizer reports it checks properties: whatever parse()
 // accepts survives serialisation and parses back to the same thing, errors
-// never echo anything but a short printable type, and the helpers agree.
+// never echo anything but a short printable type, and the helpers agree; and
+// the reader under parse() accepts exactly what nlohmann does, with the same
+// values (nlohmann is the oracle here, and only here).
+#include "protocol/json_reader.hpp"
+
 #include <onymous/protocol/parse.hpp>
 #include <onymous/protocol/serialize.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -95,6 +101,63 @@ void check_raw(std::string_view text) {
     }
 }
 
+bool same(const json_reader::document& doc, const json_reader::value& mine,
+          const nlohmann::json& theirs) {
+    switch (mine.kind) {
+    case json_reader::kind::null: return theirs.is_null();
+    case json_reader::kind::boolean:
+        return theirs.is_boolean() && theirs.get<bool>() == mine.boolean;
+    case json_reader::kind::string:
+        return theirs.is_string() && theirs.get_ref<const std::string&>() == mine.text;
+    case json_reader::kind::number:
+        switch (mine.number) {
+        case json_reader::number_kind::unsigned_integer:
+            return theirs.is_number_unsigned() &&
+                   theirs.get<std::uint64_t>() == mine.unsigned_value;
+        case json_reader::number_kind::signed_integer:
+            return theirs.is_number_integer() && !theirs.is_number_unsigned() &&
+                   theirs.get<std::int64_t>() == mine.signed_value;
+        case json_reader::number_kind::floating: return theirs.is_number_float();
+        }
+        return false;
+    case json_reader::kind::array:
+        if (!theirs.is_array() || theirs.size() != mine.size) return false;
+        for (std::size_t i = 0; i < mine.size; ++i) {
+            if (!same(doc, doc.element(mine, i), theirs[i])) return false;
+        }
+        return true;
+    case json_reader::kind::object: {
+        if (!theirs.is_object()) return false;
+        std::map<std::string, const json_reader::value*> members;  // the last of duplicates
+        for (std::size_t i = 0; i < mine.size; ++i) {
+            const json_reader::value& member = doc.element(mine, i);
+            members[std::string(member.key)] = &member;
+        }
+        if (members.size() != theirs.size()) return false;
+        for (const auto& [key, member] : members) {
+            const auto it = theirs.find(key);
+            if (it == theirs.end() || doc.find(mine, key) != member || !same(doc, *member, *it))
+                return false;
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
+void check_reader(std::string_view text) {
+    // nlohmann stops at a NUL (parse() refuses those itself) and recurses
+    // without bound, where the reader stops at 512 levels.
+    if (text.find('\0') != std::string_view::npos) return;
+    if (std::count_if(text.begin(), text.end(), [](char c) { return c == '[' || c == '{'; }) > 400)
+        return;
+    json_reader::document doc;
+    const bool mine = doc.read(text);
+    const auto theirs = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    require(mine == !theirs.is_discarded());
+    if (mine) require(same(doc, doc.root(), theirs));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -111,5 +174,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
     check_raw(text);
+    check_reader(text);
     return 0;
 }

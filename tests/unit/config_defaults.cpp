@@ -232,9 +232,9 @@ TEST_CASE("threads 0 stays 0 for the daemon to resolve", "[config]") {
 TEST_CASE("needs_tls is true when some listener uses TLS", "[config]") {
     settings s;
     CHECK_FALSE(s.needs_tls());
-    s.listeners.push_back({"127.0.0.1", 1, false, false});
+    s.listeners.push_back({"127.0.0.1", 1, false, false, ""});
     CHECK_FALSE(s.needs_tls());
-    s.listeners.push_back({"127.0.0.1", 2, true, false});
+    s.listeners.push_back({"127.0.0.1", 2, true, false, ""});
     CHECK(s.needs_tls());
 }
 
