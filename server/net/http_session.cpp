@@ -7,9 +7,9 @@
 #include "net/websocket_connection.hpp"
 
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <onymous/address/proxy_v2.hpp>
@@ -47,7 +47,8 @@ public:
           worker_(w),
           slot_(std::move(slot)),
           admission_(ctx),
-          proxy_protocol_(proxy_protocol) {}
+          proxy_protocol_(proxy_protocol),
+          deadline_(stream_.get_executor()) {}
 
     // Only its own handlers hold it, so it dies on its worker's thread.
     ~http_session() override { worker_.remove(this); }
@@ -62,8 +63,7 @@ public:
 
     void run() {
         worker_.add(this, this->weak_from_this());
-        // One deadline for the PROXY header, the TLS handshake and the request together.
-        beast::get_lowest_layer(stream_).expires_after(slot_.limits().handshake_timeout);
+        start_deadline();
         error_code ec;
         const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
         if (ec) return;  // gone already
@@ -77,6 +77,20 @@ public:
     }
 
 private:
+    /// One deadline for the PROXY header, the TLS handshake and the request
+    /// together (and the answer to a refused request). A timer of its own
+    /// rather than tcp_stream's: the TLS layer waits on the socket directly.
+    /// Past it the socket is closed, and whatever was under way fails.
+    void start_deadline() {
+        deadline_.expires_after(slot_.limits().handshake_timeout);
+        deadline_.async_wait([weak = this->weak_from_this()](error_code ec) {
+            const auto self = weak.lock();
+            if (ec || !self) return;
+            self->timed_out_ = true;
+            self->abort();
+        });
+    }
+
     // --- PROXY protocol v2 ------------------------------------------------------
 
     /// Exactly the header's bytes, never one of the TLS data behind it.
@@ -126,17 +140,17 @@ private:
 
     void handshake() {
         if constexpr (std::is_same_v<Stream, tls_stream>) {
-            stream_.async_handshake(
-                asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
-                    if (ec) {
-                        auto& stats = self->ctx_.stats;
-                        (ec == beast::error::timeout ? stats.handshake_timeouts_total
-                                                     : stats.tls_handshake_failures_total)
-                            .fetch_add(1, std::memory_order_relaxed);
-                        return;
-                    }
-                    self->do_read();
-                });
+            stream_.async_handshake(asio::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](error_code ec) {
+                                        if (ec) {
+                                            auto& stats = self->ctx_.stats;
+                                            (self->timed_out_ ? stats.handshake_timeouts_total
+                                                              : stats.tls_handshake_failures_total)
+                                                .fetch_add(1, std::memory_order_relaxed);
+                                            return;
+                                        }
+                                        self->do_read();
+                                    });
         } else {
             do_read();
         }
@@ -151,13 +165,15 @@ private:
     }
 
     void on_read(error_code ec) {
-        if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-            ec == asio::error::operation_aborted || ec == asio::error::eof ||
-            ec == asio::ssl::error::stream_truncated) {
-            // The client went away or was too slow: nothing to answer.
-            if (ec == beast::error::timeout)
-                ctx_.stats.handshake_timeouts_total.fetch_add(1, std::memory_order_relaxed);
+        if (ec && timed_out_) {
+            // Too slow: nothing to answer.
+            ctx_.stats.handshake_timeouts_total.fetch_add(1, std::memory_order_relaxed);
             return;
+        }
+        if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+            ec == asio::error::bad_descriptor || ec == asio::error::eof ||
+            ec == asio::ssl::error::stream_truncated) {
+            return;  // the client went away (or the server is shutting down)
         }
         if (ec) {
             ctx_.stats.http_failures_total.fetch_add(1, std::memory_order_relaxed);
@@ -212,7 +228,7 @@ private:
             return;
         }
         // From here on the WebSocket connection keeps its own deadlines.
-        beast::get_lowest_layer(stream_).expires_never();
+        deadline_.cancel();
         start_websocket_connection(std::move(stream_), std::move(request), ctx_, worker_,
                                    std::move(slot_));
     }
@@ -278,6 +294,8 @@ private:
     std::vector<std::uint8_t> proxy_bytes_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> parser_;
+    asio::steady_timer deadline_;
+    bool timed_out_ = false;
 };
 
 }  // namespace

@@ -4,11 +4,11 @@
 // is all http_session.cpp needs.
 
 #include "net/server_context.hpp"
+#include "net/tls_socket.hpp"
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <functional>
 #include <utility>
@@ -30,14 +30,16 @@ public:
 };
 
 using plain_stream = hooked_layer<boost::beast::tcp_stream>;
-using tls_stream = hooked_layer<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+using tls_stream = hooked_layer<tls_socket>;
 
 /// Found by Beast's unqualified call (argument-dependent lookup), and a
-/// better match than Beast's own for the base, to which it then forwards.
+/// better match than the base's own, to which it then forwards (Beast's for
+/// tcp_stream, tls_socket.hpp's for tls_socket, both found the same way).
 template <class Base, class Handler>
 void async_teardown(boost::beast::role_type role, hooked_layer<Base>& layer, Handler&& handler) {
     if (layer.on_teardown) layer.on_teardown();
-    boost::beast::async_teardown(role, static_cast<Base&>(layer), std::forward<Handler>(handler));
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, static_cast<Base&>(layer), std::forward<Handler>(handler));
 }
 using upgrade_request = boost::beast::http::request<boost::beast::http::empty_body>;
 
