@@ -15,19 +15,28 @@ namespace onymous::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-namespace {
-
-// The BIO's data is the Asio socket, not its descriptor: once the socket is
+// The BIO reaches the Asio socket, not a descriptor: once the socket is
 // closed (an abort), a late OpenSSL call must fail rather than reach a
 // descriptor number that another connection may have by now. A move of
 // basic_stream moves the socket too, so a move of tls_socket re-points it.
-asio::ip::tcp::socket& socket_of(BIO* bio) {
-    return *static_cast<asio::ip::tcp::socket*>(BIO_get_data(bio));
-}
+struct tls_socket::bio_state {
+    asio::ip::tcp::socket* socket = nullptr;
+    /// The last recv() returned less than asked: the socket had nothing
+    /// more. The next read says "retry" without a system call, and the
+    /// stream then waits for readiness, which epoll re-evaluates when the
+    /// wait is registered, so data that came in between is not missed.
+    bool drained = false;
+};
+
+namespace {
+
+using bio_state = tls_socket::bio_state;
+
+bio_state& state_of(BIO* bio) { return *static_cast<bio_state*>(BIO_get_data(bio)); }
 
 int socket_write(BIO* bio, const char* data, int size) {
     BIO_clear_retry_flags(bio);
-    auto& socket = socket_of(bio);
+    auto& socket = *state_of(bio).socket;
     if (!socket.is_open()) {
         errno = EBADF;
         return -1;
@@ -42,14 +51,22 @@ int socket_write(BIO* bio, const char* data, int size) {
 
 int socket_read(BIO* bio, char* data, int size) {
     BIO_clear_retry_flags(bio);
-    auto& socket = socket_of(bio);
-    if (!socket.is_open()) {
+    bio_state& state = state_of(bio);
+    if (!state.socket->is_open()) {
         errno = EBADF;
         return -1;
     }
-    const ssize_t got = ::recv(socket.native_handle(), data, static_cast<std::size_t>(size), 0);
+    if (state.drained) {
+        state.drained = false;
+        BIO_set_retry_read(bio);
+        errno = EAGAIN;
+        return -1;
+    }
+    const ssize_t got =
+        ::recv(state.socket->native_handle(), data, static_cast<std::size_t>(size), 0);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         BIO_set_retry_read(bio);
+    state.drained = got > 0 && got < size;
     return static_cast<int>(got);
 }
 
@@ -78,17 +95,21 @@ BIO_METHOD* socket_method() {
 }  // namespace
 
 tls_socket::tls_socket(asio::ip::tcp::socket&& socket, asio::ssl::context& context)
-    : next_(std::move(socket)) {
+    : next_(std::move(socket)), bio_(std::make_unique<bio_state>()) {
     // OpenSSL's own blocking is never wanted: every call must return at once.
     next_.socket().non_blocking(true);
+    bio_->socket = &next_.socket();
     ssl_ = SSL_new(context.native_handle());
     BIO* bio = ssl_ ? BIO_new(socket_method()) : nullptr;
     if (bio == nullptr) {
         SSL_free(ssl_);
         throw std::runtime_error("cannot create a TLS connection");
     }
-    BIO_set_data(bio, &next_.socket());
+    BIO_set_data(bio, bio_.get());
     SSL_set_bio(ssl_, bio, bio);
+    // Read what the socket has, not a record header and then its body: one
+    // recv() per burst instead of two per record.
+    SSL_set_read_ahead(ssl_, 1);
     // Beast may hand a retried write a buffer at another address; a write
     // sends what fits in records and reports it, as write_some should.
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -96,8 +117,10 @@ tls_socket::tls_socket(asio::ip::tcp::socket&& socket, asio::ssl::context& conte
 }
 
 tls_socket::tls_socket(tls_socket&& other) noexcept
-    : next_(std::move(other.next_)), ssl_(std::exchange(other.ssl_, nullptr)) {
-    if (ssl_ != nullptr) BIO_set_data(SSL_get_rbio(ssl_), &next_.socket());
+    : next_(std::move(other.next_)),
+      bio_(std::move(other.bio_)),
+      ssl_(std::exchange(other.ssl_, nullptr)) {
+    if (bio_) bio_->socket = &next_.socket();
 }
 
 tls_socket::~tls_socket() { SSL_free(ssl_); }

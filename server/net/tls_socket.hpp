@@ -55,6 +55,9 @@ public:
     const next_layer_type& next_layer() const { return next_; }
     SSL* native_handle() { return ssl_; }
 
+    /// What the BIO reads and writes through (tls_socket.cpp).
+    struct bio_state;
+
     // One attempt each, without blocking; the async_* below repeat them
     // when the socket is ready.
     tls_step try_handshake();
@@ -161,6 +164,7 @@ private:
     tls_step classify(int result, std::size_t bytes);
 
     next_layer_type next_;
+    std::unique_ptr<bio_state> bio_;
     SSL* ssl_ = nullptr;
 };
 
