@@ -1,0 +1,183 @@
+#include "churn_run.hpp"
+
+#include "report.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace onymous::bench {
+
+churn_run::churn_run(const options& opts)
+    : opts_(opts),
+      launcher_(opts.clients, opts.concurrency == 0 ? 64 : opts.concurrency,
+                [this](std::size_t i) { clients_[i]->open(); }),
+      timer_(ioc_),
+      ticker_(ioc_, "churn", !opts.quiet, [this] { return progress_line(); }),
+      cpu_(opts.server_pid) {
+    if (opts.tls) tls_ = std::make_unique<tls_client_context>();
+    for (std::size_t i = 0; i < opts.clients; ++i)
+        clients_.push_back(std::make_unique<churn_client>(*this, i));
+}
+
+void churn_run::run() {
+    raise_descriptor_limit();
+    ticker_.start();
+    launcher_.fill();
+    ioc_.run();
+}
+
+void churn_run::attempted(bool ok, bool relay_policy) {
+    relay_only_ = relay_only_ || relay_policy;
+    if (ok) ++greeted_;
+    launcher_.finished();
+    if (++attempted_ == clients_.size()) start_window();
+}
+
+void churn_run::matched(steady::duration waited) {
+    if (!running_) return;
+    ++matched_;
+    join_to_matched_.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()));
+}
+
+std::string churn_run::progress_line() const {
+    if (!running_)
+        return std::to_string(greeted_) + " of " + std::to_string(clients_.size()) + " connected";
+    const double elapsed = seconds_between(started_, steady::now());
+    return with_separators(elapsed, 1) + " s: " + with_separators(matched_ / 2.0, 0) +
+           " pairings, " + with_separators(elapsed > 0 ? matched_ / 2.0 / elapsed : 0.0, 0) + "/s";
+}
+
+void churn_run::start_window() {
+    const mix_bodies bodies = make_mix_bodies(opts_.sdp_bytes, relay_only_);
+    texts_[0] = onymous_texts(bodies, true);
+    texts_[1] = onymous_texts(bodies, false);
+    running_ = true;
+    cpu_.start();
+    started_ = steady::now();
+    for (auto& client : clients_)
+        if (client->greeted()) client->join();
+    timer_.expires_at(started_ + std::chrono::duration_cast<steady::duration>(
+                                     std::chrono::duration<double>(opts_.seconds)));
+    timer_.async_wait([this](const error_code& ec) {
+        if (!ec) stop_window();
+    });
+}
+
+void churn_run::stop_window() {
+    running_ = false;
+    cpu_.stop();
+    seconds_ = seconds_between(started_, steady::now());
+    ticker_.stop();
+    closing_ = true;
+    for (auto& client : clients_) client->connection().close();
+    timer_.expires_after(std::chrono::seconds(5));
+    timer_.async_wait([this](const error_code& ec) {
+        if (!ec) ioc_.stop();
+    });
+    if (all_done()) ioc_.stop();
+}
+
+bool churn_run::all_done() const {
+    for (const auto& client : clients_)
+        if (!client->done()) return false;
+    return true;
+}
+
+churn_client::churn_client(churn_run& run, std::size_t index)
+    : run_(run), index_(index), connection_(run.io(), run.tls(), *this) {}
+
+void churn_client::open() {
+    connection_.open(target_of(run_.opts()), run_.opts().path, source_for(run_.opts(), index_));
+}
+
+void churn_client::join() { ask(R"({"type":"join","mode":"video"})"); }
+
+void churn_client::ask(std::string_view text) {
+    state_ = state::waiting;
+    asked_ = steady::now();
+    connection_.send(text);
+}
+
+void churn_client::fail(const std::string& kind) {
+    const bool before_greeting = state_ == state::connecting;
+    state_ = state::broken;
+    run_.errors().add(kind);
+    connection_.abort();
+    if (before_greeting) run_.attempted(false, false);
+}
+
+void churn_client::on_open(const error_code& ec, const char* step) {
+    if (ec) fail(std::string(step) + ": " + ec.message());
+}
+
+void churn_client::on_message(std::string_view text) {
+    const std::string_view type = message_type(text);
+    if (state_ == state::connecting) {
+        if (type != "hello") return fail("first message was not hello but " + std::string(type));
+        const auto hello = nlohmann::json::parse(text, nullptr, false);
+        state_ = state::greeted;
+        run_.attempted(true,
+                       !hello.is_discarded() && hello.value("iceTransportPolicy", "") == "relay");
+        return;
+    }
+    if (type == "waiting" || state_ == state::stopped || state_ == state::broken) return;
+    if (type == "error")
+        return run_.errors().add("server error " + std::string(string_field(text, "code")));
+    const auto unexpected = [&] { run_.errors().add("unexpected " + std::string(type)); };
+    static constexpr std::string_view next = R"({"type":"next"})";
+    if (type == "partner_left") {
+        if (state_ != state::awaiting_partner_left) unexpected();
+        if (!run_.running()) {
+            state_ = state::stopped;
+            return;
+        }
+        return ask(next);
+    }
+    switch (state_) {
+    case state::waiting:
+        if (type != "matched") return unexpected();
+        run_.matched(steady::now() - asked_);
+        if (string_field(text, "role") == "offerer") {
+            state_ = state::awaiting_answer;
+            connection_.send(run_.text(0, 0));
+        } else {
+            state_ = state::awaiting_offer;
+        }
+        return;
+    case state::awaiting_offer:
+        if (type != "offer") return unexpected();
+        state_ = state::awaiting_candidate;
+        return connection_.send(run_.text(1, 1));
+    case state::awaiting_answer:
+        if (type != "answer") return unexpected();
+        state_ = state::awaiting_last_candidate;
+        return connection_.send(run_.text(0, 2));
+    case state::awaiting_candidate:
+        if (type != "candidate") return unexpected();
+        state_ = state::awaiting_partner_left;
+        return connection_.send(run_.text(1, 3));
+    case state::awaiting_last_candidate:
+        if (type != "candidate") return unexpected();
+        run_.negotiated();
+        if (!run_.running()) {
+            state_ = state::stopped;
+            return;
+        }
+        return ask(next);
+    default: return unexpected();
+    }
+}
+
+void churn_client::on_closed(const error_code&, int close_code) {
+    ended_ = true;
+    if (state_ == state::connecting) return fail("closed before hello");
+    if (!run_.running() && state_ != state::broken) {
+        state_ = state::broken;
+        return run_.ended();
+    }
+    state_ = state::broken;
+    run_.errors().add("closed by the server (close code " + std::to_string(close_code) + ")");
+    run_.ended();
+}
+
+}  // namespace onymous::bench

@@ -1,0 +1,119 @@
+#pragma once
+// One run of the churn scenario (churn_run.cpp): C clients that join, get
+// matched, negotiate (offer, answer, one candidate each way) and `next`
+// again and again. The offerer ends a pairing with `next` once the
+// answerer's candidate arrives; the answerer then gets partner_left and
+// sends `next` itself. The window opens when all clients have their hello,
+// and every client joins at once.
+
+#include "common.hpp"
+#include "histogram.hpp"
+#include "proc_stats.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace onymous::bench {
+
+class churn_run;
+
+class churn_client final : public ws_connection::listener {
+public:
+    churn_client(churn_run& run, std::size_t index);
+    void open();
+    void join();
+    ws_connection& connection() { return connection_; }
+    bool greeted() const { return state_ != state::connecting && state_ != state::broken; }
+    bool done() const { return state_ == state::broken || ended_; }
+
+    void on_open(const error_code& ec, const char* step) override;
+    void on_message(std::string_view text) override;
+    void on_closed(const error_code& ec, int close_code) override;
+
+private:
+    enum class state {
+        connecting,
+        greeted,
+        waiting,
+        awaiting_offer,           // answerer
+        awaiting_answer,          // offerer
+        awaiting_candidate,       // answerer, after its answer
+        awaiting_last_candidate,  // offerer, after its candidate
+        awaiting_partner_left,    // answerer, after its candidate
+        stopped,
+        broken
+    };
+    void ask(std::string_view text);
+    void fail(const std::string& kind);
+
+    churn_run& run_;
+    std::size_t index_;
+    state state_ = state::connecting;
+    bool ended_ = false;
+    steady::time_point asked_;
+    ws_connection connection_;
+};
+
+class churn_run {
+public:
+    explicit churn_run(const options& opts);
+    /// Runs the io_context until the window is over and everything is closed.
+    void run();
+
+    // For churn_client.
+    boost::asio::io_context& io() { return ioc_; }
+    tls_client_context* tls() { return tls_.get(); }
+    const options& opts() const { return opts_; }
+    error_tally& errors() { return errors_; }
+    bool running() const { return running_; }
+    const std::string& text(std::size_t side, std::size_t step) const {
+        return texts_[side].step[step];
+    }
+    /// A client got its hello (ok) or failed before it: once for each.
+    void attempted(bool ok, bool relay_policy);
+    void matched(steady::duration waited);
+    void negotiated() {
+        if (running_) ++negotiated_;
+    }
+    /// A connection ended.
+    void ended() {
+        if (closing_ && all_done()) ioc_.stop();
+    }
+
+    // Results.
+    double seconds() const { return seconds_; }
+    std::uint64_t matched_count() const { return matched_; }
+    std::uint64_t negotiated_count() const { return negotiated_; }
+    std::size_t greeted_count() const { return greeted_; }
+    const latency_histogram& join_to_matched() const { return join_to_matched_; }
+    const cpu_meter& server_cpu() const { return cpu_; }
+
+private:
+    std::string progress_line() const;
+    void start_window();
+    void stop_window();
+    bool all_done() const;
+
+    const options& opts_;
+    boost::asio::io_context ioc_{1};
+    std::unique_ptr<tls_client_context> tls_;
+    std::vector<std::unique_ptr<churn_client>> clients_;
+    launch_window launcher_;
+    boost::asio::steady_timer timer_;
+    progress_ticker ticker_;
+    error_tally errors_;
+    latency_histogram join_to_matched_;
+    cpu_meter cpu_;
+    side_texts texts_[2];
+    steady::time_point started_;
+    double seconds_ = 0;
+    std::size_t attempted_ = 0;
+    std::size_t greeted_ = 0;
+    std::uint64_t matched_ = 0;
+    std::uint64_t negotiated_ = 0;
+    bool relay_only_ = false;
+    bool running_ = false;
+    bool closing_ = false;
+};
+
+}  // namespace onymous::bench

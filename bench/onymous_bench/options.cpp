@@ -1,0 +1,254 @@
+#include "options.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <iostream>
+#include <stdexcept>
+#include <string_view>
+
+namespace onymous::bench {
+
+std::string usage_text() {
+    return R"(usage: onymous-bench SCENARIO [options]
+
+Scenarios:
+  idle        open --connections N WebSockets (each up to hello/OPEN), hold them
+              --hold seconds; connect rate, and server RSS per connection
+  handshake   new connections per second up to hello with --concurrency K
+              connectors for --seconds T (TLS 1.3 by default); server CPU per
+              connection; plus one bare TLS 1.3 handshake between memory BIOs
+              with --cert/--key (server side, median), the physical floor
+  relay       --pairs P pairs doing closed-loop rounds of the signaling mix
+              (offer 2.2 KB, answer 2.2 KB, 4 candidates each way) for --seconds
+              T; messages/s, one-way latency, server CPU per message; plus a
+              plain TCP ping-pong on loopback (the latency floor)
+  churn       --clients C clients: join, matched, offer, answer, 1 candidate
+              each way, next, again, for --seconds T (plain by default);
+              pairings/s and join-to-matched latency
+
+Server:
+  --url URL             ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (HOST an
+                        IPv4 literal or localhost)
+  --port P [--host H] [--path PATH] [--tls|--plain]
+                        the same in parts (host 127.0.0.1; path /ws, or /peerjs
+                        with --peerjs; TLS except for churn)
+  --peerjs              speak the PeerJS server's protocol (idle, relay): connect
+                        to PATH?key=KEY&id=ID&token=TOKEN, OFFER/ANSWER/CANDIDATE
+                        with dst and payload, HEARTBEAT every --heartbeat s (5)
+  --peerjs-key KEY      the PeerServer key (peerjs)
+  --server-pid PID      read the server's /proc/PID (RSS, CPU time)
+
+Load:
+  --seconds T           duration of handshake, relay and churn (10)
+  --connections N       idle: connections (1000)
+  --hold S              idle: seconds to hold them once all are open (10)
+  --settle S            idle: seconds between the last hello and the RSS sample (2)
+  --per-process M       idle: connections per child process, at most 18000 (15000)
+  --per-address A       connections per source address, from --source-base (10000)
+  --source-base ADDR    first client source address (127.0.0.2)
+  --sources K           handshake: source addresses cycled through (4)
+  --concurrency K       idle: connects in flight (256); handshake: connectors (8)
+  --pairs P             relay: pairs (10)
+  --rate R              relay: open loop, R messages/s over all pairs (0 = closed loop)
+  --sdp-bytes B         relay, churn: bytes of each SDP (2200)
+  --clients C           churn: clients (100)
+
+Floors (measured in the same run):
+  --cert FILE --key FILE   handshake: the server's certificate and key
+  --floor-iterations N     handshake: bare handshakes (1000)
+  --floor-bytes B          relay: TCP ping-pong message size (64)
+  --floor-rounds N         relay: TCP ping-pong round trips (20000)
+  --floor-cpu CPU          relay: pin the echo thread to CPU (e.g. the server's core)
+  --no-floor               skip the floors
+
+Output:
+  --json                one JSON object on stdout instead of the table
+  --label TEXT          tag the report with TEXT ("label" in JSON)
+  --quiet               no progress lines on stderr
+  -h, --help            this text
+
+The server must let the generator through: per-address limits off
+(max_connections_per_address: 0, new_connections_per_address_per_minute: 0),
+message, join and per-pairing limits raised, matching.interest_timeout long
+(relay pairs connections by a unique interest) and matching.rematch_cooldown 0s
+(churn). bench/smoke and bench/compare write such a config.
+Exit status: 0, 1 when the run had errors, 2 on a usage error.
+)";
+}
+
+namespace {
+
+template <class T>
+T parse_number(std::string_view name, std::string_view text) {
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        throw std::invalid_argument(std::string(name) + ": not a number: " + std::string(text));
+    return value;
+}
+
+double parse_double(std::string_view name, std::string_view text) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(std::string(text), &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || value < 0)
+        throw std::invalid_argument(std::string(name) +
+                                    ": not a non-negative number: " + std::string(text));
+    return value;
+}
+
+void parse_url(std::string_view url, options& out) {
+    std::string_view rest;
+    if (url.starts_with("wss://")) {
+        out.tls = true;
+        rest = url.substr(6);
+    } else if (url.starts_with("ws://")) {
+        out.tls = false;
+        rest = url.substr(5);
+    } else {
+        throw std::invalid_argument("--url: must start with ws:// or wss://");
+    }
+    out.tls_given = true;
+    const std::size_t slash = rest.find('/');
+    const std::string_view authority = rest.substr(0, slash);
+    if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
+    const std::size_t colon = authority.rfind(':');
+    if (colon == std::string_view::npos) throw std::invalid_argument("--url: needs a port");
+    out.host = std::string(authority.substr(0, colon));
+    if (out.host == "localhost") out.host = "127.0.0.1";
+    out.port = parse_number<std::uint16_t>("--url port", authority.substr(colon + 1));
+}
+
+}  // namespace
+
+bool parse_options(int argc, char** argv, options& out) {
+    if (argc < 2) throw std::invalid_argument("no scenario given");
+    out.scenario = argv[1];
+    if (out.scenario == "-h" || out.scenario == "--help") {
+        std::cout << usage_text();
+        return false;
+    }
+    if (out.scenario != "idle" && out.scenario != "handshake" && out.scenario != "relay" &&
+        out.scenario != "churn")
+        throw std::invalid_argument("unknown scenario: " + out.scenario);
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) throw std::invalid_argument(std::string(arg) + ": needs a value");
+            return argv[++i];
+        };
+        auto size = [&]() { return parse_number<std::size_t>(arg, value()); };
+        if (arg == "-h" || arg == "--help") {
+            std::cout << usage_text();
+            return false;
+        } else if (arg == "--url") {
+            parse_url(value(), out);
+        } else if (arg == "--host") {
+            out.host = std::string(value());
+            if (out.host == "localhost") out.host = "127.0.0.1";
+        } else if (arg == "--port") {
+            out.port = parse_number<std::uint16_t>(arg, value());
+        } else if (arg == "--path") {
+            out.path = std::string(value());
+        } else if (arg == "--tls" || arg == "--plain") {
+            out.tls = arg == "--tls";
+            out.tls_given = true;
+        } else if (arg == "--peerjs") {
+            out.talk = dialect::peerjs;
+        } else if (arg == "--peerjs-key") {
+            out.peerjs_key = std::string(value());
+        } else if (arg == "--server-pid") {
+            out.server_pid = parse_number<pid_t>(arg, value());
+        } else if (arg == "--json") {
+            out.json = true;
+        } else if (arg == "--label") {
+            out.label = std::string(value());
+        } else if (arg == "--quiet") {
+            out.quiet = true;
+        } else if (arg == "--seconds") {
+            out.seconds = parse_double(arg, value());
+        } else if (arg == "--connections") {
+            out.connections = size();
+        } else if (arg == "--hold") {
+            out.hold = parse_double(arg, value());
+        } else if (arg == "--settle") {
+            out.settle = parse_double(arg, value());
+        } else if (arg == "--per-process") {
+            out.per_process = size();
+        } else if (arg == "--per-address") {
+            out.per_address = size();
+        } else if (arg == "--source-base") {
+            out.source_base = std::string(value());
+        } else if (arg == "--sources") {
+            out.sources = size();
+        } else if (arg == "--concurrency") {
+            out.concurrency = size();
+        } else if (arg == "--heartbeat") {
+            out.heartbeat = parse_double(arg, value());
+        } else if (arg == "--pairs") {
+            out.pairs = size();
+        } else if (arg == "--rate") {
+            out.rate = parse_double(arg, value());
+        } else if (arg == "--sdp-bytes") {
+            out.sdp_bytes = size();
+        } else if (arg == "--clients") {
+            out.clients = size();
+        } else if (arg == "--cert") {
+            out.cert_file = std::string(value());
+        } else if (arg == "--key") {
+            out.key_file = std::string(value());
+        } else if (arg == "--floor-iterations") {
+            out.floor_iterations = size();
+        } else if (arg == "--floor-bytes") {
+            out.floor_bytes = size();
+        } else if (arg == "--floor-rounds") {
+            out.floor_rounds = size();
+        } else if (arg == "--floor-cpu") {
+            out.floor_cpu = parse_number<int>(arg, value());
+        } else if (arg == "--no-floor") {
+            out.floors = false;
+        } else {
+            throw std::invalid_argument("unknown option: " + std::string(arg));
+        }
+    }
+    if (out.port == 0)
+        throw std::invalid_argument("the server's port is missing (--url or --port)");
+    if (!out.tls_given && out.scenario == "churn") out.tls = false;
+    if (out.path.empty()) out.path = out.talk == dialect::peerjs ? "/peerjs" : "/ws";
+    if (out.talk == dialect::peerjs && out.scenario != "idle" && out.scenario != "relay")
+        throw std::invalid_argument("--peerjs applies to idle and relay only");
+    if (out.per_process == 0 || out.per_process > 18000)
+        throw std::invalid_argument("--per-process: 1 to 18000 (20,000 descriptors per process)");
+    if (out.per_address == 0 || out.sources == 0 || out.pairs == 0 || out.clients < 2 ||
+        out.connections == 0)
+        throw std::invalid_argument("counts must be positive (churn needs 2 clients or more)");
+    ipv4_plus(out.source_base, 0);  // checks it
+    return true;
+}
+
+std::string ipv4_plus(const std::string& base, std::size_t offset) {
+    in_addr address{};
+    if (::inet_pton(AF_INET, base.c_str(), &address) != 1)
+        throw std::invalid_argument("not an IPv4 address: " + base);
+    address.s_addr = htonl(ntohl(address.s_addr) + static_cast<std::uint32_t>(offset));
+    char text[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &address, text, sizeof text);
+    return text;
+}
+
+std::string source_for(const options& opts, std::size_t index) {
+    return ipv4_plus(opts.source_base, index / opts.per_address);
+}
+
+std::string transport_name(const options& opts) { return opts.tls ? "TLS" : "plain"; }
+
+std::string dialect_name(const options& opts) {
+    return opts.talk == dialect::peerjs ? "peerjs" : "onymous";
+}
+
+}  // namespace onymous::bench

@@ -1,0 +1,50 @@
+// churn: the report of a churn run (churn_run.cpp).
+
+#include "churn_run.hpp"
+#include "report.hpp"
+#include "scenarios.hpp"
+
+namespace onymous::bench {
+
+int run_churn(const options& opts) {
+    churn_run run(opts);
+    run.run();
+    const double seconds = run.seconds();
+    const auto& latency = run.join_to_matched();
+    auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+    const double pairings = static_cast<double>(run.matched_count()) / 2.0;
+
+    report out("churn", opts.label);
+    out.text("dialect", "dialect", dialect_name(opts));
+    out.text("transport", "transport", transport_name(opts));
+    out.integer("clients", "clients", static_cast<std::int64_t>(opts.clients));
+    out.integer("clients_connected", "clients connected",
+                static_cast<std::int64_t>(run.greeted_count()));
+    out.number("seconds", "measured", seconds, "s", 2);
+    out.number("pairings", "pairings (matched messages / 2)", pairings, "", 1);
+    out.number("pairings_per_s", "pairings/s", seconds > 0 ? pairings / seconds : 0.0, "/s");
+    out.integer("negotiations", "negotiations completed",
+                static_cast<std::int64_t>(run.negotiated_count()));
+    out.number("join_to_matched_p50_us", "join/next to matched p50", us(latency.quantile_ns(0.50)),
+               "us");
+    out.number("join_to_matched_p90_us", "join/next to matched p90", us(latency.quantile_ns(0.90)),
+               "us");
+    out.number("join_to_matched_p99_us", "join/next to matched p99", us(latency.quantile_ns(0.99)),
+               "us");
+    out.number("join_to_matched_max_us", "join/next to matched max", us(latency.max_ns()), "us");
+    if (run.server_cpu().valid()) {
+        const double cpu = run.server_cpu().seconds();
+        out.number("server_cpu_us_per_pairing", "server CPU per pairing",
+                   pairings > 0 ? cpu * 1e6 / pairings : 0.0, "us", 1);
+        out.number("server_cpu_percent", "server CPU", seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0,
+                   "%", 1);
+    }
+    out.number("generator_cpu_percent", "generator (this process) CPU",
+               seconds >= 0.1 ? 100.0 * run.server_cpu().own_seconds() / seconds : 0.0, "%", 1);
+    out.integer("errors", "errors", static_cast<std::int64_t>(run.errors().total()));
+    if (run.errors().total() > 0) out.text("error_kinds", "error kinds", run.errors().summary());
+    out.print(opts.json);
+    return run.errors().total() == 0 && run.matched_count() > 0 ? 0 : 1;
+}
+
+}  // namespace onymous::bench
