@@ -65,6 +65,7 @@ tls_floor measure_tls_floor(const std::string& cert_file, const std::string& key
                                           SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(server.get(), SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(server.get(), SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(server.get(), 0);
     if (SSL_CTX_use_certificate_chain_file(server.get(), cert_file.c_str()) != 1 ||
         SSL_CTX_use_PrivateKey_file(server.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
         result.error = openssl_error("loading the certificate and key");

@@ -44,8 +44,12 @@ std::unique_ptr<ssl::context> make_server_context(const config::tls_settings& tl
     // Idle connections are most of a signaling server's connections:
     // releasing OpenSSL's buffers between records saves ~30 KB each.
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
-    // No server-side session cache: it would outlive the sessions.
+    // No server-side session cache: it would outlive the sessions. And no
+    // TLS 1.3 tickets either: without the cache they could never resume
+    // anything, a resumption would link a visitor's connections, and two
+    // tickets per handshake were CPU for nothing (docs/performance.md).
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(native, 0);
 
     if (SSL_CTX_use_certificate_chain_file(native, tls.certificate.c_str()) != 1)
         throw std::runtime_error("tls.certificate: cannot load " + tls.certificate + ": " +
