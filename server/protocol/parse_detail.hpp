@@ -11,7 +11,6 @@
 
 namespace onymous::protocol::detail {
 
-
 /// A parse_result that refuses the message.
 inline parse_result refuse(error_code code, std::string message, std::string_view ref) {
     return parse_error{code, std::move(message), std::string(ref)};
