@@ -25,6 +25,9 @@ struct tls_socket::bio_state {
     /// more. The next read says "retry" without a system call, and the
     /// stream then waits for readiness, which epoll re-evaluates when the
     /// wait is registered, so data that came in between is not missed.
+    /// That is Asio's epoll reactor (epoll_reactor.ipp, start_op: a wait
+    /// with no other read queued is an EPOLL_CTL_MOD), not a documented
+    /// promise: re-check it when Boost is upgraded.
     bool drained = false;
 };
 
@@ -144,8 +147,13 @@ tls_step tls_socket::classify(int result, std::size_t bytes) {
         }
         [[fallthrough]];
     default: {
+        // A failure with an empty error queue (an SSL_ERROR_WANT_* of a
+        // callback this server never installs) must still be a failure,
+        // never "done, 0 bytes", which would read as success.
         const auto code = ERR_get_error();
         ERR_clear_error();
+        if (code == 0)
+            return tls_step{tls_step::status::done, 0, asio::ssl::error::unspecified_system_error};
         return tls_step{tls_step::status::done, 0,
                         error_code(static_cast<int>(code), asio::error::get_ssl_category())};
     }
