@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -71,6 +73,14 @@ void report::print(bool json) const {
     }
     for (const auto& sentence : notes_) std::cout << "  note: " << sentence << '\n';
     std::cout << std::flush;
+}
+
+void report::generator_and_errors(double generator_cpu_seconds, double seconds,
+                                  const error_tally& errors) {
+    number("generator_cpu_percent", "generator (this process) CPU",
+           seconds >= 0.1 ? 100.0 * generator_cpu_seconds / seconds : 0.0, "%", 1);
+    integer("errors", "errors", static_cast<std::int64_t>(errors.total()));
+    if (errors.total() > 0) text("error_kinds", "error kinds", errors.summary());
 }
 
 }  // namespace onymous::bench

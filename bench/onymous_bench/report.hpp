@@ -11,6 +11,8 @@
 
 namespace onymous::bench {
 
+class error_tally;
+
 class report {
 public:
     /// `label` (--label) tags the JSON object, e.g. with the server's name.
@@ -24,6 +26,10 @@ public:
     void text(const std::string& key, const std::string& label, const std::string& value);
     /// A sentence under the table; in JSON, an item of "notes".
     void note(const std::string& sentence);
+    /// The figures every timed run ends with: the generator's own CPU over
+    /// the window (near 100 % means the generator set the pace) and errors.
+    void generator_and_errors(double generator_cpu_seconds, double seconds,
+                              const error_tally& errors);
 
     /// One line of JSON, or the table, on stdout.
     void print(bool json) const;

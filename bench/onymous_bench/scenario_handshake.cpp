@@ -223,10 +223,7 @@ int run_handshake(const options& opts) {
                        us(floor.client_cpu.quantile_ns(0.5)), "us", 1);
         }
     }
-    out.number("generator_cpu_percent", "generator (this process) CPU",
-               seconds >= 0.1 ? 100.0 * run.server_cpu().own_seconds() / seconds : 0.0, "%", 1);
-    out.integer("errors", "errors", static_cast<std::int64_t>(run.errors().total()));
-    if (run.errors().total() > 0) out.text("error_kinds", "error kinds", run.errors().summary());
+    out.generator_and_errors(run.server_cpu().own_seconds(), seconds, run.errors());
     out.print(opts.json);
     return run.errors().total() == 0 && run.completed_count() > 0 ? 0 : 1;
 }

@@ -57,10 +57,7 @@ int run_relay(const options& opts) {
         out.number("tcp_floor_one_way_p99_us", "TCP ping-pong one-way (RTT/2) p99",
                    us(floor.one_way.quantile_ns(0.99)), "us", 2);
     }
-    out.number("generator_cpu_percent", "generator (this process) CPU",
-               seconds >= 0.1 ? 100.0 * run.server_cpu().own_seconds() / seconds : 0.0, "%", 1);
-    out.integer("errors", "errors", static_cast<std::int64_t>(run.errors().total()));
-    if (run.errors().total() > 0) out.text("error_kinds", "error kinds", run.errors().summary());
+    out.generator_and_errors(run.server_cpu().own_seconds(), seconds, run.errors());
     out.print(opts.json);
     return run.errors().total() == 0 && run.messages() > 0 ? 0 : 1;
 }
