@@ -198,6 +198,7 @@ public:
         if (keep_) *std::exchange(keep_, nullptr) = *text;
     }
     void close(protocol::close_code) override { closed_ = true; }
+    void close_now(protocol::close_code) override { closed_ = true; }
     void attach(std::shared_ptr<session::signaling_session>) override {}
 
     void keep_next(std::string* out) { keep_ = out; }
@@ -283,13 +284,13 @@ struct step {
 /// home, append_seq and the shared frame. `wire` gets the resulting text.
 std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq, std::string& wire) {
     using alloc_count::measure;
-    const session::session_settings settings;
+    const session::session_snapshot snapshot{session::session_settings{}};
     std::vector<step> steps;
     steps.reserve(16);
 
     std::optional<protocol::parse_result> parsed;
     steps.push_back({"parse(): DOM, checks, validated message", measure([&] {
-                         parsed.emplace(protocol::parse(client_text, settings.parse));
+                         parsed.emplace(protocol::parse(client_text, snapshot.parse));
                      })});
     nlohmann::json dom;
     steps.push_back({"of which: build the nlohmann::json DOM", measure([&] {
@@ -335,9 +336,10 @@ std::vector<step> breakdown(std::string_view client_text, std::uint64_t seq, std
     steps.push_back({"run the posted closure", measure([&] { posted(); })});
     steps.push_back({"append_seq()", measure([&] { protocol::append_seq(received, seq); })});
     session::frame frame;
-    steps.push_back({"the shared frame (history and write queue)", measure([&] {
-                         frame = std::make_shared<const std::string>(std::move(received));
-                     })});
+    memory::budget budget(1 << 30);
+    const auto account = std::make_shared<memory::account>(budget);
+    steps.push_back({"the shared, charged frame (history and write queue)",
+                     measure([&] { frame = memory::charged_text(account, std::move(received)); })});
     wire = *frame;
     steps.push_back({"destroy closure, message, frame", measure([&] {
                          posted = nullptr;

@@ -17,7 +17,11 @@
 // - draining: on a server shutdown it keeps the pairing (the browsers' peer
 //   connection does not need the server) and connects again only when the
 //   application asks for a new partner, or when it was still waiting for one;
-// - an application-level ping, so a dead connection is noticed.
+// - an application-level ping, so a dead connection is noticed;
+// - acknowledgements, so the server keeps almost nothing for a resume: an ack
+//   once 8 messages, or a quarter of hello.limits.maxUnackedBytes, are
+//   unacknowledged, or 500 ms after the first one, whichever comes first
+//   (only with a server that announces maxUnackedBytes).
 //
 // Events (all CustomEvent, data in `detail`):
 //   statechange   {connection, session, role, draining}    after any change
@@ -58,6 +62,9 @@ export const SUBPROTOCOL = "onymous.v1";
 const OPEN_STATE = 1; // WebSocket.OPEN, the same in browsers and in `ws`
 const FATAL_CLOSE_CODES = new Set([1003, 1007, 1008, 1009]); // the client's own fault: retrying would repeat it
 const SIGNAL_TYPES = new Set(["offer", "answer", "candidate"]);
+/** When to acknowledge (docs/protocol.md, Acknowledgements). */
+export const ACK_AFTER_MESSAGES = 8;
+export const ACK_AFTER_MS = 500;
 
 /**
  * The delay before retry number `attempt` (0-based): exponential, capped,
@@ -114,7 +121,9 @@ export class OnymousClient extends EventTarget {
     this._attempt = 0;
     this._pending = []; // messages held while reconnecting: {msg, signal}
     this._abandoned = []; // silent sockets left open until a resume settles
-    this._timers = { retry: null, ping: null, pong: null, connect: null };
+    this._timers = { retry: null, ping: null, pong: null, connect: null, ack: null };
+    this._acked = 0; // the highest seq acknowledged to the server
+    this._unackedBytes = 0; // wire bytes of the messages above it
   }
 
   /** The RTCPeerConnection configuration to use now (hello's, refreshed by matched). */
@@ -309,10 +318,17 @@ export class OnymousClient extends EventTarget {
     }
     if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") return;
     this._clearTimer("pong"); // any traffic shows the connection is alive
-    if (typeof msg.seq === "number") {
+    const sequenced = typeof msg.seq === "number";
+    if (sequenced) {
       if (msg.seq <= this.lastSeq) return; // already had it (replayed)
       this.lastSeq = msg.seq;
     }
+    this._dispatch(msg);
+    // Acknowledged once processed: the server may then forget it.
+    if (sequenced && ws === this._ws) this._received(typeof data === "string" ? data.length : 0);
+  }
+
+  _dispatch(msg) {
     switch (msg.type) {
       case "hello":
         return this._onHello(msg);
@@ -361,6 +377,7 @@ export class OnymousClient extends EventTarget {
     this._clearTimer("connect");
     this._token = msg.resume;
     this.lastSeq = 0;
+    this._resetAcks(0);
     this._joined = false;
     this.draining = false;
     this._attempt = 0;
@@ -379,6 +396,8 @@ export class OnymousClient extends EventTarget {
     this._resuming = false;
     this._token = msg.resume;
     this._attempt = 0;
+    // The resume's last_seq acknowledged everything up to it.
+    this._resetAcks(this.lastSeq);
     this._set(Connection.OPEN, msg.state, msg.state === Session.PAIRED ? msg.role : null);
     this._startPing();
     this._settled();
@@ -394,6 +413,7 @@ export class OnymousClient extends EventTarget {
       this._resuming = false;
       this._token = this._helloToken ?? null;
       this.lastSeq = 0;
+      this._resetAcks(0);
       this._joined = false;
       this.draining = false;
       this._attempt = 0;
@@ -452,6 +472,32 @@ export class OnymousClient extends EventTarget {
     if (!ws || ws.readyState !== OPEN_STATE) return false;
     ws.send(JSON.stringify(msg));
     return true;
+  }
+
+  // ---- acknowledgements ----
+
+  /** A sequenced message of `bytes` was processed: ack now, or within ACK_AFTER_MS. */
+  _received(bytes) {
+    const max = this.limits?.maxUnackedBytes;
+    if (typeof max !== "number") return; // a server without acks: they would be unknown_type
+    this._unackedBytes += bytes;
+    if (this.lastSeq - this._acked >= ACK_AFTER_MESSAGES || this._unackedBytes >= max / 4) {
+      this._ack();
+    } else if (this._timers.ack === null) {
+      this._startTimer("ack", ACK_AFTER_MS, () => this._ack());
+    }
+  }
+
+  _ack() {
+    this._clearTimer("ack");
+    if (this.lastSeq <= this._acked || this.connection !== Connection.OPEN) return;
+    if (this._send({ type: "ack", seq: this.lastSeq })) this._resetAcks(this.lastSeq);
+  }
+
+  _resetAcks(seq) {
+    this._clearTimer("ack");
+    this._acked = seq;
+    this._unackedBytes = 0;
   }
 
   // ---- liveness ----

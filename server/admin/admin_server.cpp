@@ -63,6 +63,10 @@ private:
                 return net::text_response(http::status::service_unavailable, "shutting down\n");
             if (!ctx_.listening.load(std::memory_order_relaxed))
                 return net::text_response(http::status::service_unavailable, "starting\n");
+            // Above 90 % of limits.max_buffered_bytes newcomers are refused:
+            // a load balancer should send them elsewhere.
+            if (ctx_.sessions.budget.nearly_full())
+                return net::text_response(http::status::service_unavailable, "overloaded\n");
             return net::text_response(http::status::ok, "ready\n");
         }
         if (path == "/metrics") {

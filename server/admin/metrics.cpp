@@ -67,20 +67,24 @@ void connection_metrics(std::string& out, const net::server_context& ctx) {
            read(s.open_connections));
     metric(out, "onymous_websocket_connections", "gauge", "Open WebSocket connections.",
            read(s.websocket_connections));
+    metric(out, "onymous_connection_places", "gauge",
+           "What limits.max_connections bounds: open connections, and sessions in their resume "
+           "grace, which keep their dropped connection's place.",
+           read(s.places_taken));
     metric(out, "onymous_connections_accepted_total", "counter", "TCP connections accepted.",
            read(s.accepted_total));
     metric(out, "onymous_connections_refused_total", "counter",
            "Connections closed unanswered, far over limits.max_connections.",
-           read(s.refused_at_accept_total));
-    family(out, "onymous_refused_connections_total", "counter",
-           "Connections refused, by reason (503, 403, or closed unanswered).", "reason",
-           {{"capacity", read(s.refused_capacity_total)},
-            {"hard_cap", read(s.refused_at_accept_total)},
-            {"draining", read(s.refused_draining_total)},
-            {"origin", read(s.http_403_total)},
-            {"per_address_open", read(s.refused_per_address_open_total)},
-            {"per_address_rate", read(s.refused_per_address_rate_total)},
-            {"proxy_header", read(s.proxy_header_failures_total)}});
+           s.refused_total(net::refusal::hard_cap));
+    header(out, "onymous_refused_connections_total", "counter",
+           "Connections refused, by reason and stage: closed right after accept or after the "
+           "PROXY header (before TLS, nothing sent), or answered after the request (403, 503).");
+    for (std::size_t r = 0; r < net::refusal_names.size(); ++r)
+        for (std::size_t st = 0; st < net::refusal_stage_names.size(); ++st)
+            fmt::format_to(std::back_inserter(out),
+                           "onymous_refused_connections_total{{reason=\"{}\",stage=\"{}\"}} {}\n",
+                           net::refusal_names[r], net::refusal_stage_names[st],
+                           read(s.refused[r][st]));
     family(out, "onymous_handshake_failures_total", "counter",
            "Opening handshakes that failed, by cause.", "cause",
            {{"tls", read(s.tls_handshake_failures_total)},
@@ -94,14 +98,14 @@ void connection_metrics(std::string& out, const net::server_context& ctx) {
             {"503", read(s.http_503_total)}});
     family(out, "onymous_per_address_refusals_total", "counter",
            "Upgrades refused with 503 for a client address over its limit, by limit.", "limit",
-           {{"open", read(s.refused_per_address_open_total)},
-            {"rate", read(s.refused_per_address_rate_total)}});
+           {{"open", s.refused_total(net::refusal::per_address_open)},
+            {"rate", s.refused_total(net::refusal::per_address_rate)}});
     metric(out, "onymous_tracked_addresses", "gauge",
            "Client addresses (keyed hashes) held for the per-address limits.",
            ctx.addresses.tracked());
     metric(out, "onymous_proxy_header_failures_total", "counter",
            "Connections closed for a missing, malformed, truncated or late PROXY v2 header.",
-           read(s.proxy_header_failures_total));
+           s.refused_total(net::refusal::proxy_header));
     metric(out, "onymous_close_deadline_aborts_total", "counter",
            "Closes that did not complete within limits.close_timeout and were aborted.",
            read(s.close_deadline_aborts_total));
@@ -125,6 +129,27 @@ void connection_metrics(std::string& out, const net::server_context& ctx) {
            "The most bytes any single connection's outbound queue has held since start "
            "(bounded by limits.max_outbound_bytes).",
            peak);
+}
+
+void budget_metrics(std::string& out, const net::server_context& ctx) {
+    const auto& b = ctx.sessions.budget;
+    metric(out, "onymous_buffered_bytes", "gauge",
+           "Bytes held for clients: outbound queues, resume histories, read buffers "
+           "(limits.max_buffered_bytes bounds them).",
+           b.used());
+    metric(out, "onymous_buffered_bytes_limit", "gauge", "limits.max_buffered_bytes.", b.limit());
+    metric(out, "onymous_buffered_evictions_total", "counter",
+           "Connections closed with 1008 because the process was over limits.max_buffered_bytes "
+           "and they held the most.",
+           b.evictions());
+    metric(out, "onymous_overloaded", "gauge",
+           "1 while above 90 % of limits.max_buffered_bytes: newcomers are refused.",
+           b.nearly_full() ? 1 : 0);
+    std::uint64_t history = 0;
+    for (const auto& w : ctx.workers) history += w->history_bytes();  // each a session::home
+    metric(out, "onymous_resume_history_bytes", "gauge",
+           "Bytes of sent messages kept for a resume: those the clients have not acknowledged.",
+           history);
 }
 
 void session_metrics(std::string& out, const net::server_context& ctx) {
@@ -203,6 +228,7 @@ void process_metrics(std::string& out, const net::server_context& ctx) {
 std::string render_metrics(const net::server_context& ctx) {
     std::string out;
     connection_metrics(out, ctx);
+    budget_metrics(out, ctx);
     session_metrics(out, ctx);
     process_metrics(out, ctx);
     return out;

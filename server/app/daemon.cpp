@@ -1,7 +1,10 @@
 #include "app/daemon.hpp"
 
 #include "admin/admin_server.hpp"
+#include "app/logging.hpp"
 #include "app/loop_monitor.hpp"
+#include "app/reload.hpp"
+#include "app/shutdown.hpp"
 #include "app/snapshot.hpp"
 #include "app/system.hpp"
 #include "app/systemd.hpp"
@@ -19,15 +22,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 namespace onymous::app {
@@ -39,9 +39,6 @@ namespace {
 
 /// Descriptors kept for listeners, logs and the admin endpoint.
 constexpr std::uint64_t reserved_descriptors = 64;
-constexpr auto shutdown_poll = std::chrono::milliseconds(25);
-/// After the drain: how long the last closing handshakes may take.
-constexpr auto last_close_grace = std::chrono::milliseconds(1000);
 constexpr auto address_sweep_period = std::chrono::seconds(1);
 
 /// Drawn at each start and never written anywhere: the per-address table's
@@ -53,34 +50,13 @@ address::hash_key random_hash_key() {
     return key;
 }
 
-spdlog::level::level_enum spdlog_level(config::log_level level) {
-    switch (level) {
-    case config::log_level::error: return spdlog::level::err;
-    case config::log_level::warn: return spdlog::level::warn;
-    case config::log_level::info: return spdlog::level::info;
-    case config::log_level::debug: return spdlog::level::debug;
-    }
-    return spdlog::level::err;
-}
-
-void set_up_logging(config::log_level level) {
-    auto logger = spdlog::stderr_logger_mt("onymousd");
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
-    logger->set_level(spdlog_level(level));
-    logger->flush_on(spdlog::level::err);
-    spdlog::set_default_logger(logger);
-}
-
-address::address_limits address_limits_of(const config::limits_settings& l) {
-    return {l.max_connections_per_address, l.new_connections_per_address_per_minute};
-}
-
 /// Everything that runs. Members are declared so that nothing outlives what
 /// it references: the matcher and the sessions' context first, then the
 /// server context, then the workers (whose io_contexts, when destroyed,
 /// destroy whatever handlers still hold connections and sessions, and those
 /// reach back to the contexts), then the I/O objects living on worker 0 and
-/// on the control thread (admin endpoint, loop monitor, reloads).
+/// on the control thread (admin endpoint, loop monitor, reloads). Reload and
+/// shutdown are objects of their own (app/reload, app/shutdown).
 class daemon {
 public:
     daemon(const config::settings& settings, const run_options& options)
@@ -112,7 +88,8 @@ public:
             threads.emplace_back([w = workers_[i].get()] { w->run(); });
         workers_[0]->run();
         for (auto& t : threads) t.join();
-        end_leftover_sessions();
+        shutdown_->after_loops();
+        if (control_thread_.joinable()) control_thread_.join();
         spdlog::info("onymousd stopped");
         return 0;
     }
@@ -129,10 +106,26 @@ private:
         const unsigned count = settings_.threads ? settings_.threads : usable_cpus();
         for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<net::worker>());
         wake_timer_.emplace(workers_[0]->io());
-        shutdown_timer_.emplace(workers_[0]->io());
         sweep_timer_.emplace(workers_[0]->io());
         monitor_.emplace(control_, workers_, notifier_, context_->stats.stalled_loops,
                          [this] { return status_line(); });
+        shutdown_.emplace(shutdown_sequence::parts{*context_, *sessions_, workers_, listeners_,
+                                                   notifier_, drain_timeout_, control_,
+                                                   [this] {
+                                                       // On the control thread: its own objects.
+                                                       admin_->stop();
+                                                       monitor_->stop();
+                                                       hangups_->cancel();
+                                                       control_guard_.reset();
+                                                   },
+                                                   [this] {
+                                                       wake_timer_->cancel();
+                                                       sweep_timer_->cancel();
+                                                       signals_->cancel();
+                                                   }});
+        reloader_.emplace(options_.config_path, settings_,
+                          reloader::targets{*context_, drain_timeout_, notifier_,
+                                            [this] { return status_line(); }});
     }
 
     void make_matcher() {
@@ -205,10 +198,10 @@ private:
         signals_.emplace(workers_[0]->io(), SIGINT, SIGTERM);
         signals_->async_wait([this](error_code ec, int) {
             if (ec) return;
-            begin_drain();
+            shutdown_->begin_drain();
             // A second signal while draining: stop now, cleanly.
             signals_->async_wait([this](error_code ec2, int) {
-                if (!ec2) finish_shutdown();
+                if (!ec2) shutdown_->stop_now();
             });
         });
         hangups_.emplace(control_, SIGHUP);
@@ -218,160 +211,9 @@ private:
     void wait_for_hangup() {
         hangups_->async_wait([this](error_code ec, int) {
             if (ec) return;
-            reload();
+            reloader_->reload();
             wait_for_hangup();
         });
-    }
-
-    /// SIGHUP (docs/operations.md, Reload), on the control thread: the whole
-    /// file and its TLS files are read and checked first; only a good one
-    /// replaces the snapshot that new connections take. Open connections
-    /// and their sessions keep theirs.
-    void reload() {
-        if (context_->shutting_down.load()) return;
-        notifier_.reloading();
-        spdlog::info("reloading the configuration from {}", options_.config_path);
-        auto& stats = context_->stats;
-        try {
-            auto next = config::load_file(options_.config_path);
-            for (const auto& key : keep_restart_only(settings_, next))
-                spdlog::warn("{} changed: needs a restart, keeping the running value", key);
-            for (const auto& warning : config::warnings(next)) spdlog::warn("{}", warning);
-            auto snapshot = make_snapshot(std::move(next));
-            // Nothing can fail from here on: every part is swapped.
-            addresses_->set_limits(address_limits_of(snapshot->settings.limits));
-            spdlog::default_logger()->set_level(spdlog_level(snapshot->settings.logging.level));
-            drain_timeout_.store(snapshot->settings.shutdown.drain_timeout);
-            context_->replace(std::move(snapshot));
-        } catch (const std::exception& e) {
-            stats.reloads_failed_total.fetch_add(1, std::memory_order_relaxed);
-            stats.last_reload_ok.store(false);
-            spdlog::error("reload failed, keeping the running configuration: {}", e.what());
-            notifier_.ready("reload failed; " + status_line());
-            return;
-        }
-        stats.reloads_ok_total.fetch_add(1, std::memory_order_relaxed);
-        stats.last_reload_ok.store(true);
-        spdlog::info("configuration reloaded");
-        notifier_.ready("reloaded; " + status_line());
-    }
-
-    /// PROTOCOL.md, Draining: stop accepting, /readyz fails, every session
-    /// hears `draining`; idle and waiting ones close now, paired ones when
-    /// their pairing ends or shutdown.drain_timeout passes. Connections
-    /// still in their TLS or HTTP handshake are aborted.
-    void begin_drain() {
-        notifier_.stopping();
-        context_->shutting_down.store(true);
-        sessions_->draining.store(true, std::memory_order_release);
-        for (auto& l : listeners_) l->stop();
-        for (auto& w : workers_) {
-            asio::post(w->io(), [w = w.get()] {
-                for (auto& s : sessions_of(*w)) s->drain();
-                w->abort_connections_in_handshake();
-            });
-        }
-        // The drain's deadline bounds the whole shutdown, closing handshakes
-        // included: supervisors kill what outlasts their stop grace.
-        phase_deadline_ = std::chrono::steady_clock::now() + drain_timeout_.load();
-        wait_until(
-            [this] {
-                return sessions_->counters.live.load() == 0 &&
-                       context_->stats.open_connections.load() == 0;
-            },
-            [this] {
-                if (sessions_->counters.live.load() == 0 &&
-                    context_->stats.open_connections.load() == 0)
-                    finish_shutdown();
-                else
-                    end_sessions();
-            });
-    }
-
-    /// The drain's time is up: the sessions still paired are closed (1001),
-    /// and their closing handshakes get a last short while.
-    void end_sessions() {
-        for (auto& w : workers_) {
-            asio::post(w->io(), [w = w.get()] {
-                for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
-            });
-        }
-        const auto close_timeout = context_->snapshot()->settings.limits.close_timeout;
-        phase_deadline_ = std::chrono::steady_clock::now() +
-                          std::min<std::chrono::milliseconds>(close_timeout, last_close_grace);
-        wait_until([this] { return context_->stats.open_connections.load() == 0; },
-                   [this] { finish_shutdown(); });
-    }
-
-    /// Aborts whatever is left and lets every loop run out of work.
-    void finish_shutdown() {
-        if (finishing_) return;
-        finishing_ = true;
-        sessions_->draining.store(true, std::memory_order_release);
-        context_->shutting_down.store(true);
-        for (auto& l : listeners_) l->stop();
-        shutdown_timer_->cancel();
-        wake_timer_->cancel();
-        sweep_timer_->cancel();
-        signals_->cancel();
-        // The control loop's own objects are stopped on its thread.
-        asio::post(control_, [this] {
-            admin_->stop();
-            monitor_->stop();
-            hangups_->cancel();
-            control_guard_.reset();
-        });
-        for (auto& w : workers_) {
-            asio::post(w->io(), [w = w.get()] {
-                for (auto& s : sessions_of(*w)) s->abort(protocol::close_code::going_away);
-                w->abort_connections();
-                w->release();
-            });
-        }
-        // Aborted sockets complete at once; a loop that still has work after
-        // this is abandoned (what it held is destroyed in order, below).
-        stop_thread_ = std::thread([this] {
-            std::unique_lock lock(stop_mutex_);
-            if (!stop_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopped_; })) {
-                for (auto& w : workers_) w->stop();
-                control_.stop();  // e.g. a scrape that never sends its request
-            }
-        });
-    }
-
-    /// Polls `done` until it holds or phase_deadline_ passes, then runs `next`.
-    void wait_until(std::function<bool()> done, std::function<void()> next) {
-        shutdown_timer_->expires_after(shutdown_poll);
-        shutdown_timer_->async_wait(
-            [this, done = std::move(done), next = std::move(next)](error_code ec) mutable {
-                if (ec) return;
-                if (!done() && std::chrono::steady_clock::now() < phase_deadline_) {
-                    wait_until(std::move(done), std::move(next));
-                    return;
-                }
-                next();
-            });
-    }
-
-    static std::vector<std::shared_ptr<session::signaling_session>> sessions_of(net::worker& w) {
-        std::vector<std::shared_ptr<session::signaling_session>> live;
-        for (auto& [raw, weak] : w.sessions())
-            if (auto s = weak.lock()) live.push_back(std::move(s));
-        return live;
-    }
-
-    /// Every loop has returned: no thread runs any more, so sessions left in
-    /// an abandoned loop are ended here, before the matcher goes.
-    void end_leftover_sessions() {
-        {
-            const std::lock_guard lock(stop_mutex_);
-            stopped_ = true;
-        }
-        stop_cv_.notify_all();
-        if (stop_thread_.joinable()) stop_thread_.join();
-        for (auto& w : workers_)
-            for (auto& s : sessions_of(*w)) s->end_now();
-        if (control_thread_.joinable()) control_thread_.join();
     }
 
     /// Test builds only (ONYMOUS_TEST_HOOKS): ONYMOUS_TEST_WEDGE_AFTER_MS=N
@@ -399,7 +241,6 @@ private:
     std::optional<net::server_context> context_;
     std::vector<std::unique_ptr<net::worker>> workers_;
     std::optional<asio::steady_timer> wake_timer_;
-    std::optional<asio::steady_timer> shutdown_timer_;
     std::optional<asio::steady_timer> sweep_timer_;
     std::optional<asio::steady_timer> wedge_timer_;
     std::optional<asio::signal_set> signals_;
@@ -414,14 +255,12 @@ private:
     std::optional<loop_monitor> monitor_;
     std::optional<asio::signal_set> hangups_;
 
+    std::optional<reloader> reloader_;
+    /// Last: it joins its thread before anything it acts on goes.
+    std::optional<shutdown_sequence> shutdown_;
+
     bool wake_armed_ = false;
     match::clock::time_point wake_at_{};
-    std::chrono::steady_clock::time_point phase_deadline_{};
-    bool finishing_ = false;
-    std::thread stop_thread_;  ///< stops loops that do not run out of work
-    std::mutex stop_mutex_;
-    std::condition_variable stop_cv_;
-    bool stopped_ = false;
 };
 
 }  // namespace

@@ -6,22 +6,8 @@ namespace onymous::app {
 
 session::session_settings make_session_settings(const config::settings& s) {
     session::session_settings out;
-    out.parse.max_sdp_bytes = s.limits.max_sdp_bytes;
-    out.parse.max_interests = s.matching.max_interests;
-    out.hello.max_message_bytes = s.limits.max_message_bytes;
-    out.hello.max_sdp_bytes = s.limits.max_sdp_bytes;
-    out.hello.max_interests = s.matching.max_interests;
-    out.hello.messages_per_second = s.limits.messages_per_second;
-    out.hello.resume_grace_ms = static_cast<std::uint64_t>(s.limits.resume_grace.count());
-    out.limits.messages_per_second = s.limits.messages_per_second;
-    out.limits.burst = s.limits.burst;
-    out.limits.joins_per_second = s.limits.joins_per_second;
-    out.limits.join_burst = s.limits.join_burst;
-    out.limits.pair_max_offers = s.limits.pair_max_offers;
-    out.limits.pair_max_candidates = s.limits.pair_max_candidates;
-    out.max_errors = s.limits.max_errors;
-    out.resume_grace = s.limits.resume_grace;
-    out.max_outbound_bytes = s.limits.max_outbound_bytes;
+    out.limits = s.limits;
+    out.max_interests = s.matching.max_interests;
     out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
     // hello's and matched's TURN credentials, and relay-only's relay networks.
     out.ice = s.ice;
@@ -38,6 +24,10 @@ std::shared_ptr<const net::connection_snapshot> make_snapshot(config::settings s
     out->sessions = std::make_shared<const session::session_snapshot>(make_session_settings(s));
     out->settings = std::move(s);
     return out;
+}
+
+address::address_limits address_limits_of(const config::limits_settings& l) {
+    return {l.max_connections_per_address, l.new_connections_per_address_per_minute};
 }
 
 std::vector<std::string> keep_restart_only(const config::settings& running,

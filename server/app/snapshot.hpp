@@ -25,4 +25,7 @@ std::shared_ptr<const net::connection_snapshot> make_snapshot(config::settings s
 /// keys that differed, for the warnings.
 std::vector<std::string> keep_restart_only(const config::settings& running, config::settings& next);
 
+/// The per-address limits of limits.* (the table swaps them on a reload).
+address::address_limits address_limits_of(const config::limits_settings& l);
+
 }  // namespace onymous::app

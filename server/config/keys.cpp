@@ -159,6 +159,9 @@ constexpr key_row<settings> settings_table[] = {
     s::uint("limits.join_burst", 1, 1'000'000, AT(limits.join_burst)),
     s::uint("limits.max_errors", 1, 1'000'000, AT(limits.max_errors)),
     s::uint("limits.max_outbound_bytes", 1024, 1024 * mib, AT(limits.max_outbound_bytes)),
+    s::uint("limits.max_unacked_bytes", 1024, 1024 * mib, AT(limits.max_unacked_bytes)),
+    s::uint("limits.max_buffered_bytes", 64 * 1024, 1024 * 1024 * mib,
+            AT(limits.max_buffered_bytes)),
     s::uint("limits.pair_max_offers", 1, 1'000'000, AT(limits.pair_max_offers)),
     s::uint("limits.pair_max_candidates", 1, 1'000'000, AT(limits.pair_max_candidates)),
     s::time("limits.handshake_timeout", 10ms, 5min, AT(limits.handshake_timeout)),
@@ -197,6 +200,7 @@ constexpr key_row<settings> settings_table[] = {
         "cluster", +[](settings& t) { t.cluster.emplace(); }),
     s::text(kind::url, "cluster.redis", AT(cluster->redis), redis_schemes),
     s::text(kind::string, "cluster.node_id", AT(cluster->node_id)),
+    s::text(kind::string, "cluster.key_prefix", AT(cluster->key_prefix)),
     s::time("cluster.heartbeat_interval", 10ms, 1min, AT(cluster->heartbeat_interval)),
     s::time("cluster.node_timeout", 10ms, 10min, AT(cluster->node_timeout)),
 };

@@ -27,6 +27,16 @@ std::vector<std::string> warnings(const settings& s) {
                 "client counts as the proxy's address for the per-address limits",
                 i, l.address, l.port));
         }
+        // PROXY headers are believed from anyone then: a client that can
+        // reach the port directly chooses its own address for the limits.
+        if (l.proxy_protocol && s.trusted_proxies.empty()) {
+            out.push_back(fmt::format(
+                "listeners[{}] ({} port {}) has proxy_protocol: true but trusted_proxies is "
+                "empty: a PROXY header is believed from any peer, so a client that reaches this "
+                "port directly chooses its own address for the per-address limits; list the "
+                "load balancers in trusted_proxies",
+                i, l.address, l.port));
+        }
     }
     const std::uint64_t offers = s.limits.pair_max_offers * s.limits.max_sdp_bytes;
     if (offers > s.limits.max_outbound_bytes) {

@@ -11,32 +11,33 @@ address::ip to_ip(const boost::asio::ip::address& a) {
     return address::from_v6_bytes(a.to_v6().to_bytes());
 }
 
-void client_admission::from_peer(const address::ip& peer, connection_slot& slot) {
-    if (!slot.config().trusted_proxies.contains(peer)) admit(peer, slot);
+std::optional<refusal> client_admission::daemon_refusal(const connection_slot& slot) const {
+    if (ctx_.shutting_down.load(std::memory_order_relaxed)) return refusal::draining;
+    // places_taken counts this connection, and every session in its grace.
+    if (ctx_.stats.places_taken.load(std::memory_order_relaxed) > slot.limits().max_connections)
+        return refusal::capacity;
+    if (ctx_.sessions.budget.nearly_full()) return refusal::overloaded;
+    return std::nullopt;
 }
 
-void client_admission::at_request(const address::ip& peer,
-                                  std::span<const std::string_view> forwarded_for,
-                                  connection_slot& slot) {
-    if (counted_) return;
-    admit(address::client_behind_proxies(peer, forwarded_for, slot.config().trusted_proxies), slot);
-}
-
-void client_admission::admit(const address::ip& client, connection_slot& slot) {
-    counted_ = true;
-    if (!ctx_.addresses.enabled()) return;
+std::optional<refusal> client_admission::admit(const address::ip& client, connection_slot& slot) {
+    if (!ctx_.addresses.enabled()) return std::nullopt;
     const auto now = std::chrono::steady_clock::now();
     address::address_table::ticket ticket;
     const auto verdict = ctx_.addresses.try_admit(client, now, ticket);
     if (verdict == address::admission::admitted) {
         slot.hold(ctx_.addresses, ticket);
-        return;
+        return std::nullopt;
     }
-    auto& refusals = verdict == address::admission::too_many_open
-                         ? ctx_.stats.refused_per_address_open_total
-                         : ctx_.stats.refused_per_address_rate_total;
-    refusals.fetch_add(1, std::memory_order_relaxed);
     retry_after_ = ctx_.addresses.retry_after_seconds(verdict, client, now);
+    return verdict == address::admission::too_many_open ? refusal::per_address_open
+                                                        : refusal::per_address_rate;
+}
+
+address::ip client_admission::forwarded_client(const address::ip& peer,
+                                               std::span<const std::string_view> forwarded_for,
+                                               const connection_slot& slot) const {
+    return address::client_behind_proxies(peer, forwarded_for, slot.config().trusted_proxies);
 }
 
 }  // namespace onymous::net

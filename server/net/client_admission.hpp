@@ -1,13 +1,14 @@
 #pragma once
-// Which client a connection counts as for the per-address limits, and
-// whether it may stay (PROTOCOL.md, Transport; docs/architecture.md,
+// Whether a connection may stay, and which client it counts as for the
+// per-address limits (PROTOCOL.md, Transport; docs/architecture.md,
 // Per-address limits).
 //
-// A connection straight from a client is counted as soon as its address is
-// known: at accept, or after the PROXY header. One from a trusted proxy
-// waits for its request, whose X-Forwarded-For names the client. A refused
-// connection still gets its 503 after the request is read; until then it
-// holds no place in the table.
+// Where the client is known before a byte is read, every limit is checked
+// then and a refusal is a close: at accept for a direct client (a peer not in
+// trusted_proxies), after the PROXY header for one behind a layer-4 proxy.
+// A refusal then costs an accept and a close, not a TLS handshake. Behind a
+// trusted HTTP proxy the client is named only by X-Forwarded-For, so it is
+// checked once its request has arrived, and refused with 503.
 //
 // The address lives here only while the handshake runs; what stays is the
 // table's keyed hash (connection_slot). Nothing here is ever logged.
@@ -28,31 +29,45 @@ namespace onymous::net {
 /// The address as the address leaf holds it (IPv4-mapped IPv6 as IPv4).
 address::ip to_ip(const boost::asio::ip::address& a);
 
+/// Who is at the other end of a fresh connection, as far as is known at accept.
+struct accepted_peer {
+    address::ip address{};  ///< the TCP peer; never logged
+    bool counted = false;   ///< already admitted as the client (a direct one)
+};
+
 class client_admission {
 public:
-    /// Trusts the proxies of the configuration the slot's connection was
-    /// accepted under.
     explicit client_admission(server_context& ctx) : ctx_(ctx) {}
 
-    /// The connection comes from `peer` (the socket's peer, or the PROXY
-    /// header's source). Unless it is a trusted proxy, it is counted now.
-    void from_peer(const address::ip& peer, connection_slot& slot);
+    /// The daemon's own limits, whoever the client: shutting down,
+    /// limits.max_connections (sessions in their grace count), above 90 % of
+    /// limits.max_buffered_bytes.
+    std::optional<refusal> daemon_refusal(const connection_slot& slot) const;
 
-    /// The request from `peer` (as given to from_peer) has arrived with
-    /// these X-Forwarded-For lines: a connection from a trusted proxy is
-    /// counted now, as the client they name.
-    void at_request(const address::ip& peer, std::span<const std::string_view> forwarded_for,
-                    connection_slot& slot);
+    /// Counts `client` against the per-address limits; the slot's place
+    /// keeps it. The reason when over one (retry_after() then says when to
+    /// come back).
+    std::optional<refusal> admit(const address::ip& client, connection_slot& slot);
 
-    /// Set when the client is over a limit: the Retry-After seconds.
-    std::optional<std::uint64_t> refused() const { return retry_after_; }
+    /// Both, in that order: what a connection whose client is now known
+    /// must pass.
+    std::optional<refusal> check(const address::ip& client, connection_slot& slot) {
+        if (auto why = daemon_refusal(slot)) return why;
+        return admit(client, slot);
+    }
+
+    /// The client a request from trusted proxy `peer` stands for: the
+    /// rightmost X-Forwarded-For address that is not a trusted proxy.
+    address::ip forwarded_client(const address::ip& peer,
+                                 std::span<const std::string_view> forwarded_for,
+                                 const connection_slot& slot) const;
+
+    /// Retry-After seconds of the last refusal.
+    std::uint64_t retry_after() const { return retry_after_; }
 
 private:
-    void admit(const address::ip& client, connection_slot& slot);
-
     server_context& ctx_;
-    bool counted_ = false;
-    std::optional<std::uint64_t> retry_after_;
+    std::uint64_t retry_after_ = 10;
 };
 
 }  // namespace onymous::net

@@ -1,6 +1,5 @@
 #include "net/http_session.hpp"
 
-#include "net/client_admission.hpp"
 #include "net/header_tokens.hpp"
 #include "net/http_text.hpp"
 #include "net/static_files.hpp"
@@ -41,12 +40,13 @@ class http_session final : public closable,
                            public std::enable_shared_from_this<http_session<Stream>> {
 public:
     http_session(Stream stream, server_context& ctx, worker& w, connection_slot slot,
-                 bool proxy_protocol)
+                 bool proxy_protocol, accepted_peer peer)
         : stream_(std::move(stream)),
           ctx_(ctx),
           worker_(w),
           slot_(std::move(slot)),
           admission_(ctx),
+          peer_(peer),
           proxy_protocol_(proxy_protocol),
           deadline_(stream_.get_executor()) {}
 
@@ -64,16 +64,10 @@ public:
     void run() {
         worker_.add(this, this->weak_from_this());
         start_deadline();
-        error_code ec;
-        const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-        if (ec) return;  // gone already
-        peer_ = to_ip(peer.address());
-        if (proxy_protocol_) {
+        if (proxy_protocol_)
             read_proxy_header();
-        } else {
-            admission_.from_peer(peer_, slot_);
+        else
             handshake();
-        }
     }
 
 private:
@@ -124,15 +118,24 @@ private:
             return refuse_proxy_header();
         // LOCAL and non-IP families: the connection's own address stands.
         const auto& source = std::get<address::proxy_v2::header>(parsed).source;
-        if (source) peer_ = *source;
+        if (source) peer_.address = *source;
         std::vector<std::uint8_t>().swap(proxy_bytes_);
-        admission_.from_peer(peer_, slot_);
+        // The client is known now, unless it is itself a trusted proxy
+        // whose request will name it: over a limit it goes before TLS.
+        if (!slot_.config().trusted_proxies.contains(peer_.address)) {
+            if (const auto why = admission_.check(peer_.address, slot_)) {
+                ctx_.stats.count(*why, refusal_stage::proxy_header);
+                abort();
+                return;
+            }
+            peer_.counted = true;
+        }
         handshake();
     }
 
     /// Not a PROXY v2 header, truncated, or too slow: closed unanswered.
     void refuse_proxy_header() {
-        ctx_.stats.proxy_header_failures_total.fetch_add(1, std::memory_order_relaxed);
+        ctx_.stats.count(refusal::proxy_header, refusal_stage::proxy_header);
         abort();
     }
 
@@ -209,22 +212,19 @@ private:
         }
         if (!origin_allowed(request)) {
             ctx_.stats.http_403_total.fetch_add(1, std::memory_order_relaxed);
+            ctx_.stats.count(refusal::origin, refusal_stage::request);
             respond(http::status::forbidden, "origin not allowed\n");
             return;
         }
-        const bool draining = ctx_.shutting_down.load(std::memory_order_relaxed);
-        if (draining || over_capacity()) {
+        if (const auto why = refusal_at_request(request)) {
             ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
-            (draining ? ctx_.stats.refused_draining_total : ctx_.stats.refused_capacity_total)
-                .fetch_add(1, std::memory_order_relaxed);
-            respond(http::status::service_unavailable, "server busy, retry later\n");
-            return;
-        }
-        admit_forwarded_client(request);
-        if (const auto retry_after = admission_.refused()) {
-            ctx_.stats.http_503_total.fetch_add(1, std::memory_order_relaxed);
+            ctx_.stats.count(*why, refusal_stage::request);
+            const bool per_address =
+                *why == refusal::per_address_open || *why == refusal::per_address_rate;
             respond(http::status::service_unavailable,
-                    "too many connections from your address, retry later\n", *retry_after);
+                    per_address ? "too many connections from your address, retry later\n"
+                                : "server busy, retry later\n",
+                    per_address ? admission_.retry_after() : busy_retry_after_seconds);
             return;
         }
         // From here on the WebSocket connection keeps its own deadlines.
@@ -233,14 +233,20 @@ private:
                                    std::move(slot_));
     }
 
-    /// Behind a trusted proxy, the client is named by X-Forwarded-For;
-    /// several header lines are one list.
-    void admit_forwarded_client(const upgrade_request& request) {
+    /// A client admitted before TLS may still meet a shutdown that began
+    /// since. One behind a trusted proxy is named by X-Forwarded-For
+    /// (several header lines are one list) and checked now.
+    std::optional<refusal> refusal_at_request(const upgrade_request& request) {
+        if (peer_.counted) {
+            if (ctx_.shutting_down.load(std::memory_order_relaxed)) return refusal::draining;
+            return std::nullopt;
+        }
         std::vector<std::string_view> lines;
         const auto [first, last] = request.equal_range("X-Forwarded-For");
         for (auto field = first; field != last && lines.size() < max_forwarded_for_lines; ++field)
             lines.emplace_back(field->value().data(), field->value().size());
-        admission_.at_request(peer_, lines, slot_);
+        peer_.counted = true;
+        return admission_.check(admission_.forwarded_client(peer_.address, lines, slot_), slot_);
     }
 
     bool origin_allowed(const upgrade_request& request) const {
@@ -251,12 +257,6 @@ private:
         // other sites' pages out; anything else could forge the header.
         if (it == request.end()) return true;
         return std::find(allowed.begin(), allowed.end(), it->value()) != allowed.end();
-    }
-
-    bool over_capacity() const {
-        // open_connections counts this connection too.
-        return ctx_.stats.open_connections.load(std::memory_order_relaxed) >
-               slot_.limits().max_connections;
     }
 
     void respond(http::status status, std::string_view body,
@@ -289,7 +289,7 @@ private:
     worker& worker_;
     connection_slot slot_;
     client_admission admission_;
-    address::ip peer_{};  ///< only until the handshake is over; never logged
+    accepted_peer peer_;  ///< only until the handshake is over; never logged
     bool proxy_protocol_;
     std::vector<std::uint8_t> proxy_bytes_;
     beast::flat_buffer buffer_;
@@ -301,16 +301,16 @@ private:
 }  // namespace
 
 void start_http_session(asio::ip::tcp::socket socket, server_context& ctx, worker& w,
-                        connection_slot slot, handshake_options options) {
+                        connection_slot slot, handshake_options options, accepted_peer peer) {
     if (options.tls) {
         // The TLS context of the configuration the connection was accepted under.
         auto& tls = *slot.config().tls;
         std::make_shared<http_session<tls_stream>>(tls_stream(std::move(socket), tls), ctx, w,
-                                                   std::move(slot), options.proxy_protocol)
+                                                   std::move(slot), options.proxy_protocol, peer)
             ->run();
     } else {
         std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), ctx, w,
-                                                     std::move(slot), options.proxy_protocol)
+                                                     std::move(slot), options.proxy_protocol, peer)
             ->run();
     }
 }

@@ -7,6 +7,7 @@
 // closes the connection unanswered: what follows it is not HTTP we could
 // answer.
 
+#include "net/client_admission.hpp"
 #include "net/server_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +19,8 @@ struct handshake_options {
     bool proxy_protocol = false;  ///< a PROXY v2 header comes first
 };
 
+/// `peer`: who connected, and whether it was admitted as the client already.
 void start_http_session(boost::asio::ip::tcp::socket socket, server_context& ctx, worker& w,
-                        connection_slot slot, handshake_options options);
+                        connection_slot slot, handshake_options options, accepted_peer peer);
 
 }  // namespace onymous::net

@@ -1,10 +1,14 @@
 #include "net/listener.hpp"
 
+#include "net/client_admission.hpp"
 #include "net/http_session.hpp"
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <algorithm>
 
@@ -31,22 +35,58 @@ worker& owner_of(server_context& ctx, tcp::socket& socket) {
     return *ctx.workers.front();  // unreachable: every socket is accepted onto a worker
 }
 
-/// Counts the connection and starts its handshake on its worker, unless the
-/// daemon is far over its cap.
+/// Unsent bytes the kernel may hold for one connection. A client that stops
+/// reading would otherwise pin up to tcp_wmem's maximum (4 MiB) of kernel
+/// memory on top of limits.max_outbound_bytes; past this the socket is not
+/// writable and the rest waits in the outbound queue, which the budget sees.
+/// TCP_NOTSENT_LOWAT rather than SO_SNDBUF: it bounds what sits unsent
+/// without turning off the send buffer's autotuning for what is in flight.
+constexpr int max_unsent_kernel_bytes = 16 * 1024;
+
+/// Why the connection must go before a byte is read, if it must: a PROXY
+/// header from a peer that is not a trusted proxy, or a direct client (not
+/// a trusted proxy, no PROXY header: the peer is the client) over a limit.
+std::optional<refusal> refuse_at_accept(server_context& ctx, const handshake_options& options,
+                                        accepted_peer& peer, connection_slot& slot) {
+    const auto& trusted = slot.config().trusted_proxies;
+    const bool from_trusted = trusted.contains(peer.address);
+    if (options.proxy_protocol) {
+        // Only a trusted proxy may say who the client is.
+        if (!trusted.empty() && !from_trusted) return refusal::untrusted_peer;
+        return std::nullopt;  // the client is known after the header
+    }
+    if (from_trusted) return std::nullopt;  // the client is known after the request
+    client_admission admission(ctx);
+    if (auto why = admission.check(peer.address, slot)) return why;
+    peer.counted = true;
+    return std::nullopt;
+}
+
+/// Counts the connection and starts its handshake on its worker, unless it
+/// is refused here (closed unanswered).
 void hand_over(server_context& ctx, handshake_options options, tcp::socket socket) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
-    connection_slot slot(ctx.stats.open_connections, ctx.snapshot());
+    connection_slot slot(ctx.stats, ctx.snapshot());
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
         hard_cap(slot.limits().max_connections)) {
-        ctx.stats.refused_at_accept_total.fetch_add(1, std::memory_order_relaxed);
+        ctx.stats.count(refusal::hard_cap, refusal_stage::accept);
         return;
     }
-    error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return;  // gone already
+    accepted_peer peer{to_ip(endpoint.address())};
+    if (const auto why = refuse_at_accept(ctx, options, peer, slot)) {
+        ctx.stats.count(*why, refusal_stage::accept);
+        return;  // the socket closes here; the client sees no ServerHello
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    const int lowat = max_unsent_kernel_bytes;
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
     worker& w = owner_of(ctx, socket);
     asio::post(w.io(),
-               [&ctx, options, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
-                   start_http_session(std::move(s), ctx, w, std::move(slot), options);
+               [&ctx, options, peer, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
+                   start_http_session(std::move(s), ctx, w, std::move(slot), options, peer);
                });
 }
 

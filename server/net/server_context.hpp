@@ -22,26 +22,63 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace onymous::net {
 
+/// Why a connection was refused (onymous_refused_connections_total{reason}).
+enum class refusal : std::uint8_t {
+    capacity,          ///< at limits.max_connections
+    hard_cap,          ///< far over it, before anything else: closed unanswered
+    overloaded,        ///< above 90 % of limits.max_buffered_bytes
+    draining,          ///< shutting down
+    origin,            ///< an Origin not in allowed_origins (403)
+    per_address_open,  ///< limits.max_connections_per_address
+    per_address_rate,  ///< limits.new_connections_per_address_per_minute
+    proxy_header,      ///< a missing, malformed, truncated or late PROXY v2 header
+    untrusted_peer,    ///< a PROXY header expected from a peer not in trusted_proxies
+};
+inline constexpr std::array<std::string_view, 9> refusal_names{
+    "capacity",         "hard_cap",         "overloaded",   "draining",      "origin",
+    "per_address_open", "per_address_rate", "proxy_header", "untrusted_peer"};
+
+/// Where it was refused (onymous_refused_connections_total{stage}): closed
+/// right after accept, closed right after the PROXY header (both before TLS
+/// and HTTP, nothing sent), or answered after the HTTP request (403, 503).
+enum class refusal_stage : std::uint8_t { accept, proxy_header, request };
+inline constexpr std::array<std::string_view, 3> refusal_stage_names{"accept", "proxy_header",
+                                                                     "request"};
+
 /// Counters for /metrics, updated with relaxed atomics.
 struct counters {
-    std::atomic<std::uint64_t> open_connections{0};       ///< accepted, not yet closed
+    std::atomic<std::uint64_t> open_connections{0};  ///< accepted, not yet closed
+    /// What limits.max_connections bounds: open connections, and sessions
+    /// in their resume grace, each keeping its dropped connection's place.
+    std::atomic<std::uint64_t> places_taken{0};
     std::atomic<std::uint64_t> websocket_connections{0};  ///< upgraded, not yet closed
     std::atomic<std::uint64_t> accepted_total{0};
-    std::atomic<std::uint64_t> refused_at_accept_total{0};  ///< far over the cap: closed unanswered
     std::atomic<std::uint64_t> http_403_total{0};
     std::atomic<std::uint64_t> http_404_total{0};
     std::atomic<std::uint64_t> http_503_total{0};
-    std::atomic<std::uint64_t> close_deadline_aborts_total{0};     ///< closes that timed out
-    std::atomic<std::uint64_t> refused_per_address_open_total{0};  ///< 503: too many open
-    std::atomic<std::uint64_t> refused_per_address_rate_total{0};  ///< 503: too many new
-    std::atomic<std::uint64_t> proxy_header_failures_total{0};     ///< closed unanswered
-    std::atomic<std::uint64_t> refused_capacity_total{0};          ///< 503: over max_connections
-    std::atomic<std::uint64_t> refused_draining_total{0};          ///< 503: shutting down
+    std::atomic<std::uint64_t> close_deadline_aborts_total{0};  ///< closes that timed out
+    /// Refused connections, by reason and stage.
+    std::array<std::array<std::atomic<std::uint64_t>, refusal_stage_names.size()>,
+               refusal_names.size()>
+        refused{};
+
+    void count(refusal why, refusal_stage where) {
+        refused[static_cast<std::size_t>(why)][static_cast<std::size_t>(where)].fetch_add(
+            1, std::memory_order_relaxed);
+    }
+    /// Over every stage.
+    std::uint64_t refused_total(refusal why) const {
+        std::uint64_t sum = 0;
+        for (const auto& n : refused[static_cast<std::size_t>(why)])
+            sum += n.load(std::memory_order_relaxed);
+        return sum;
+    }
     /// Handshake failures by cause.
     std::atomic<std::uint64_t> tls_handshake_failures_total{0};
     std::atomic<std::uint64_t> http_failures_total{0};  ///< malformed requests (400)
@@ -122,43 +159,70 @@ private:
     std::atomic<std::shared_ptr<const connection_snapshot>> current_;
 };
 
-/// What a connection holds for its whole life, whichever object owns it at
-/// the moment: its place in counters::open_connections, once the client is
-/// admitted its place in the per-address table, and the configuration it
-/// was accepted under.
-class connection_slot {
+/// A connection's place in the connection limits: its share of
+/// counters::places_taken and, once its client is admitted, its place in
+/// the per-address table. Released when destroyed, on whichever thread: by
+/// the connection, or by the session that kept it through its resume grace.
+class connection_place final : public session::place {
 public:
-    connection_slot(std::atomic<std::uint64_t>& open,
-                    std::shared_ptr<const connection_snapshot> config)
-        : open_(&open), config_(std::move(config)) {
-        open_->fetch_add(1, std::memory_order_relaxed);
+    explicit connection_place(std::atomic<std::uint64_t>& places) : places_(places) {
+        places_.fetch_add(1, std::memory_order_relaxed);
     }
-    connection_slot(connection_slot&& other) noexcept
-        : open_(std::exchange(other.open_, nullptr)),
-          table_(std::exchange(other.table_, nullptr)),
-          ticket_(other.ticket_),
-          config_(std::move(other.config_)) {}
-    connection_slot& operator=(connection_slot&&) = delete;
-    ~connection_slot() {
-        // The address first: once a connection no longer counts as open,
-        // its client may connect again.
+    connection_place(const connection_place&) = delete;
+    connection_place& operator=(const connection_place&) = delete;
+    ~connection_place() override {
+        // The address first: once a place is free, its client may take it.
         if (table_) table_->release(ticket_, std::chrono::steady_clock::now());
-        if (open_) open_->fetch_sub(1, std::memory_order_release);
+        places_.fetch_sub(1, std::memory_order_release);
     }
 
-    /// Keeps `ticket` until the connection closes; once per connection.
+    /// Keeps `ticket` until released; once per connection.
     void hold(address::address_table& table, address::address_table::ticket ticket) {
         table_ = &table;
         ticket_ = ticket;
     }
+
+private:
+    std::atomic<std::uint64_t>& places_;
+    address::address_table* table_ = nullptr;
+    address::address_table::ticket ticket_;
+};
+
+/// What a connection holds for its whole life, whichever object owns it at
+/// the moment: its share of counters::open_connections (its socket), its
+/// place in the limits (which a drop hands to the session for its grace)
+/// and the configuration it was accepted under.
+class connection_slot {
+public:
+    connection_slot(counters& stats, std::shared_ptr<const connection_snapshot> config)
+        : open_(&stats.open_connections),
+          place_(std::make_shared<connection_place>(stats.places_taken)),
+          config_(std::move(config)) {
+        open_->fetch_add(1, std::memory_order_relaxed);
+    }
+    connection_slot(connection_slot&& other) noexcept
+        : open_(std::exchange(other.open_, nullptr)),
+          place_(std::move(other.place_)),
+          config_(std::move(other.config_)) {}
+    connection_slot& operator=(connection_slot&&) = delete;
+    ~connection_slot() {
+        place_.reset();  // the place first: the client may connect again
+        if (open_) open_->fetch_sub(1, std::memory_order_release);
+    }
+
+    /// Keeps `ticket` in the place; once per connection.
+    void hold(address::address_table& table, address::address_table::ticket ticket) {
+        place_->hold(table, ticket);
+    }
+    /// The place, for a session in its grace to keep; null after the first call.
+    std::shared_ptr<session::place> hand_over_place() { return std::move(place_); }
 
     const connection_snapshot& config() const { return *config_; }
     const config::limits_settings& limits() const { return config_->settings.limits; }
 
 private:
     std::atomic<std::uint64_t>* open_;
-    address::address_table* table_ = nullptr;
-    address::address_table::ticket ticket_;
+    std::shared_ptr<connection_place> place_;
     std::shared_ptr<const connection_snapshot> config_;
 };
 

@@ -1,13 +1,18 @@
 // One WebSocket connection: the transport a signaling session attaches to.
-// One reader, one writer, one bounded outbound queue, and one timer for
-// pings, the idle timeout and the close deadline. Its life is one explicit
-// status (handshaking → open → closing → close_sent → closed); every close
-// has a deadline (limits.close_timeout), past which the socket is aborted.
+// One reader, one writer, one bounded outbound queue (connection/
+// outbound_queue), and one timer for pings, the idle timeout and the close
+// deadline (connection/keepalive decides). Its life is one explicit status
+// (handshaking → open → closing → close_sent → closed); every close has a
+// deadline (limits.close_timeout), past which the socket is aborted. Its read
+// buffer is charged to the process-wide budget; the frames in its queue were
+// charged by the session that made them.
 
 #include "net/websocket_connection.hpp"
 
-#include "net/header_tokens.hpp"
+#include "net/websocket_stream.hpp"
 
+#include <onymous/connection/keepalive.hpp>
+#include <onymous/connection/outbound_queue.hpp>
 #include <onymous/session/signaling_session.hpp>
 
 #include <boost/asio/post.hpp>
@@ -15,48 +20,19 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
 
 namespace onymous::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-namespace http = beast::http;
 using beast::error_code;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-/// What the end of a connection means for its session.
-enum class ending : std::uint8_t {
-    ends_session,  ///< a close frame, or a close for the client's own fault
-    drop,          ///< lost without one (or idle): the resume grace applies
-};
-
-/// A read error's meaning for the session. A WebSocket closing handshake
-/// took place when Beast reports one of its own errors (`closed`: the
-/// client's close frame; the others: the client's protocol faults, 1007,
-/// 1009, ..., which Beast answered with a close), when a close frame came in,
-/// or when Beast had begun the TLS teardown it only starts after a close
-/// (the TLS stream then ends with an error of that teardown, e.g. the
-/// client's close frame arriving after our close_notify). Anything else is
-/// the network: a drop.
-template <class Stream>
-ending ending_of(const error_code& ec, websocket::stream<Stream>& ws) {
-    if (ec.category() == make_error_code(websocket::error::closed).category())
-        return ending::ends_session;
-    if (ws.reason().code != websocket::close_code::none) return ending::ends_session;
-    if constexpr (std::is_same_v<Stream, tls_stream>) {
-        if (SSL_get_shutdown(ws.next_layer().native_handle()) & SSL_SENT_SHUTDOWN)
-            return ending::ends_session;
-    }
-    return ending::drop;
-}
 
 template <class Stream>
 class websocket_connection final
@@ -69,28 +45,16 @@ public:
           ctx_(ctx),
           worker_(w),
           slot_(std::move(slot)),
-          timer_(ws_.get_executor()) {}
+          timer_(ws_.get_executor()),
+          account_(ctx.sessions.budget, [this] { evict(); }),
+          queue_(slot_.limits().max_outbound_bytes),
+          keepalive_(slot_.limits().ping_interval, slot_.limits().idle_timeout) {}
 
     void run(upgrade_request request) {
-        const auto& limits = slot_.limits();
-        ws_.read_message_max(limits.max_message_bytes);
-        ws_.auto_fragment(false);
-        // Beast's own timer only bounds the opening handshake; pings, the
-        // idle timeout and the close deadline are ours.
-        websocket::stream_base::timeout timeouts{};
-        timeouts.handshake_timeout = limits.handshake_timeout;
-        timeouts.idle_timeout = websocket::stream_base::none();
-        timeouts.keep_alive_pings = false;
-        ws_.set_option(timeouts);
-        // Several Sec-WebSocket-Protocol lines count as one list.
-        const bool select = header_lists_token(request, http::field::sec_websocket_protocol,
-                                               protocol::subprotocol, token_case::sensitive);
-        ws_.set_option(websocket::stream_base::decorator([select](websocket::response_type& res) {
-            res.set(http::field::server, "onymousd");
-            if (select) res.set(http::field::sec_websocket_protocol, protocol::subprotocol);
-        }));
-        ws_.control_callback(
-            [this](websocket::frame_type, std::string_view) { last_activity_ = steady::now(); });
+        set_up_stream(ws_, request, slot_.limits());
+        ws_.control_callback([this](websocket::frame_type, std::string_view) {
+            keepalive_.activity(steady::now());
+        });
         ws_.next_layer().on_teardown = [this] { close_handshake_over(); };
         worker_.add(this, this->weak_from_this());
         ws_.async_accept(request, [self = shared_self()](error_code ec) {
@@ -112,12 +76,15 @@ public:
         });
     }
 
+    void close_now(protocol::close_code code) override {
+        on_own_thread([code](websocket_connection& self) { self.close_at_once(code); });
+    }
+
     void attach(std::shared_ptr<session::signaling_session> s) override {
         on_own_thread([s = std::move(s)](websocket_connection& self) mutable {
-            if (self.status_ == status::closed)
-                s->transport_closed(self.shared_self(), self.ending_ == ending::ends_session);
-            else
-                self.session_ = std::move(s);
+            self.session_ = std::move(s);
+            // Ended while handed over: the new session hears it at once.
+            if (self.status_ == status::closed) self.report_end();
         });
     }
 
@@ -185,8 +152,7 @@ private:
         }
         status_ = status::open;
         ctx_.stats.websocket_connections.fetch_add(1, std::memory_order_relaxed);
-        last_activity_ = steady::now();
-        next_ping_ = last_activity_ + slot_.limits().ping_interval;
+        keepalive_.activity(steady::now());
         arm_timer();
         do_read();
         // Every connection starts with a fresh session on this worker; a
@@ -205,7 +171,8 @@ private:
     }
 
     void on_read(error_code ec) {
-        last_activity_ = steady::now();
+        keepalive_.activity(steady::now());
+        charge_read_buffer();
         if (ec) {
             // While closing, the meaning is the one we closed with; the
             // peer's answering close frame does not change it.
@@ -219,41 +186,51 @@ private:
         if (status_ == status::open) {
             if (!ws_.got_text()) {
                 // The session ends now; the close handshake may take until its deadline.
-                begin_close(protocol::close_code::unsupported_data, true, ending::ends_session);
-                asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
-            } else if (session_) {
+                close_at_once(protocol::close_code::unsupported_data);
+            } else if (auto s = session_) {
+                // Held across the call: a resume on this worker hands the
+                // connection to another session while receive() runs.
                 const auto data = buffer_.cdata();
-                session_->receive(
-                    as_transport(),
-                    std::string_view(static_cast<const char*>(data.data()), data.size()));
+                s->receive(as_transport(),
+                           std::string_view(static_cast<const char*>(data.data()), data.size()));
             }
         }
         buffer_.consume(buffer_.size());
+        // One large message must not cost the connection its size for life.
+        if (buffer_.capacity() > kept_read_buffer_bytes) buffer_.shrink_to_fit();
+        charge_read_buffer();
         // Keep reading while closing: the peer's close frame ends the read.
         if (status_ != status::closed) do_read();
+    }
+
+    /// The read buffer's capacity counts against the budget.
+    void charge_read_buffer() {
+        const auto capacity = buffer_.capacity();
+        if (capacity > charged_read_bytes_)
+            account_.add(capacity - charged_read_bytes_);
+        else
+            account_.remove(charged_read_bytes_ - capacity);
+        charged_read_bytes_ = capacity;
     }
 
     // --- Writing -------------------------------------------------------------
 
     void enqueue(session::frame text) {
         if (status_ != status::open) return;
-        if (queued_bytes_ + text->size() > slot_.limits().max_outbound_bytes) {
+        const auto size = text->size();
+        const auto result = queue_.push(std::move(text));
+        if (result == connection::outbound_queue::push_result::over_limit) {
             // The client stopped reading: memory stays bounded, it goes, and
             // its partner is told now rather than when the close handshake
             // (which a client that does not read never answers) times out.
-            // Reported by a post: the session may be in the middle of a call.
-            begin_close(protocol::close_code::policy, true, ending::ends_session);
-            asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
+            close_at_once(protocol::close_code::policy);
             return;
         }
-        queued_bytes_ += text->size();
-        worker_.outbound_queued(text->size(), queued_bytes_);
-        queue_.push_back(std::move(text));
-        if (!writing_) do_write();
+        worker_.outbound_queued(size, queue_.bytes());
+        if (result == connection::outbound_queue::push_result::write_now) do_write();
     }
 
     void do_write() {
-        writing_ = true;
         ws_.text(true);
         ws_.async_write(asio::buffer(*queue_.front()),
                         [self = shared_self()](error_code ec, std::size_t) {
@@ -262,15 +239,15 @@ private:
     }
 
     void on_write(error_code ec) {
-        writing_ = false;
+        // On an error the read side sees the same broken connection and
+        // finishes; the queue may already be cleared by then.
+        const bool go_on = !ec && (status_ == status::open || status_ == status::closing);
+        const auto before = queue_.bytes();
+        const bool more = queue_.complete_write(go_on);
+        worker_.outbound_sent(before - queue_.bytes());
         if (ec) {
-            // The read side sees the same broken connection and finishes.
             drop_queue();
-            return;
-        }
-        forget_bytes(queue_.front()->size());
-        queue_.pop_front();
-        if (!queue_.empty() && (status_ == status::open || status_ == status::closing)) {
+        } else if (more) {
             do_write();
         } else if (status_ == status::closing) {
             do_close();
@@ -286,16 +263,34 @@ private:
         close_code_ = code;
         closed_by_us_ = true;
         ending_ = meaning;
-        close_deadline_ = steady::now() + slot_.limits().close_timeout;
+        keepalive_.closing(steady::now() + slot_.limits().close_timeout);
         arm_timer();
         if (at_once) {
             // Keep only a frame already being written: Beast finishes it.
-            while (queue_.size() > (writing_ ? 1u : 0u)) {
-                forget_bytes(queue_.back()->size());
-                queue_.pop_back();
-            }
+            const auto before = queue_.bytes();
+            queue_.drop_waiting();
+            worker_.outbound_sent(before - queue_.bytes());
         }
-        if (at_once || !writing_) do_close();
+        if (at_once || !queue_.writing()) do_close();
+    }
+
+    /// A close for the client's own fault or the server's memory: the
+    /// session ends now, and its partner hears it now rather than when the
+    /// close handshake (which a client that does not read never answers)
+    /// times out. Reported by a post: the session may be in the middle of a call.
+    void close_at_once(protocol::close_code code) {
+        if (status_ != status::open) return;
+        begin_close(code, true, ending::ends_session);
+        asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
+    }
+
+    /// The budget chose this connection (limits.max_buffered_bytes). Called
+    /// with the budget's lock held, from any thread: only posted.
+    void evict() {
+        asio::post(ws_.get_executor(), [weak = this->weak_from_this()] {
+            if (auto self = weak.lock())
+                self->guard([&] { self->close_at_once(protocol::close_code::policy); });
+        });
     }
 
     /// Beast has echoed the client's close frame, or sent its own for a
@@ -307,7 +302,7 @@ private:
         if (status_ != status::open) return;
         status_ = status::close_sent;
         ending_ = ending::ends_session;
-        close_deadline_ = steady::now() + slot_.limits().close_timeout;
+        keepalive_.closing(steady::now() + slot_.limits().close_timeout);
         arm_timer();
         // Posted: Beast is in the middle of its read.
         asio::post(ws_.get_executor(), [self = shared_self()] { self->report_end(); });
@@ -338,83 +333,63 @@ private:
         report_end();
     }
 
-    void forget_bytes(std::size_t bytes) {
-        queued_bytes_ -= bytes;
-        worker_.outbound_sent(bytes);
-    }
-
     void drop_queue() {
+        worker_.outbound_sent(queue_.bytes());
         queue_.clear();
-        worker_.outbound_sent(queued_bytes_);
-        queued_bytes_ = 0;
     }
 
-    /// closes_total: the code we closed with, else the client's, else what
-    /// Beast closed with for the client's protocol fault; 1006 when the
-    /// connection ended without any close frame.
     void count_close(const error_code& ec) {
-        std::uint16_t code = 1006;
-        if (closed_by_us_)
-            code = static_cast<std::uint16_t>(close_code_);
-        else if (ws_.reason().code != websocket::close_code::none)
-            code = ws_.reason().code;
-        else if (ec == websocket::error::message_too_big)
-            code = 1009;
-        else if (ec == websocket::error::bad_frame_payload)
-            code = 1007;
-        else if (ec == websocket::condition::protocol_violation)
-            code = 1002;
+        const auto code =
+            close_code_seen(ec, ws_, closed_by_us_ ? std::optional(close_code_) : std::nullopt);
         ctx_.stats.closes_total[close_slot(code)].fetch_add(1, std::memory_order_relaxed);
     }
 
-    /// Tells the session, once, that this connection is over for it.
+    /// Tells the session, once, that this connection is over for it. A
+    /// dropped connection's place goes with it: the session keeps it
+    /// through its resume grace.
     void report_end() {
         if (!session_) return;
         auto s = std::move(session_);
-        s->transport_closed(as_transport(), ending_ == ending::ends_session);
+        const bool clean = ending_ == ending::ends_session;
+        s->transport_closed(as_transport(), clean, clean ? nullptr : slot_.hand_over_place());
     }
 
     // --- Pings, idle timeout, close deadline ---------------------------------
 
     void arm_timer() {
-        const auto& limits = slot_.limits();
-        const bool closing = status_ == status::closing || status_ == status::close_sent;
-        timer_.expires_at(closing ? close_deadline_
-                                  : std::min(next_ping_, last_activity_ + limits.idle_timeout));
+        timer_.expires_at(keepalive_.wake_at());
         timer_.async_wait([self = shared_self()](error_code ec) {
             if (!ec) self->guard([&] { self->on_timer(); });
         });
     }
 
     void on_timer() {
-        const auto now = steady::now();
         if (status_ == status::closed) return;
-        if (status_ != status::open) {
-            if (now < close_deadline_) {
-                arm_timer();
-                return;
-            }
+        switch (keepalive_.decide(steady::now())) {
+        case connection::keepalive::action::abort:
             ctx_.stats.close_deadline_aborts_total.fetch_add(1, std::memory_order_relaxed);
             abort();  // the read in flight fails and finishes us
             return;
-        }
-        if (now - last_activity_ >= slot_.limits().idle_timeout) {
+        case connection::keepalive::action::close_idle:
             // A drop for the session, detected now: its resume grace starts
             // now, not when a close that a gone client never answers ends.
             begin_close(protocol::close_code::going_away, true, ending::drop);
             report_end();
             return;
-        }
-        if (now >= next_ping_) {
-            next_ping_ = now + slot_.limits().ping_interval;
+        case connection::keepalive::action::ping:
             if (!ping_in_flight_) {
                 ping_in_flight_ = true;
                 ws_.async_ping(
                     {}, [self = shared_self()](error_code) { self->ping_in_flight_ = false; });
             }
+            break;
+        case connection::keepalive::action::wait: break;
         }
         arm_timer();
     }
+
+    /// A read buffer grown past this by one large message is given back.
+    static constexpr std::size_t kept_read_buffer_bytes = 4096;
 
     websocket::stream<Stream> ws_;
     server_context& ctx_;
@@ -427,16 +402,14 @@ private:
     status status_ = status::handshaking;
     ending ending_ = ending::drop;
     protocol::close_code close_code_ = protocol::close_code::normal;
-    bool closed_by_us_ = false;  ///< close_code_ is ours
-    steady::time_point close_deadline_{};
-
-    std::deque<session::frame> queue_;
-    std::size_t queued_bytes_ = 0;
-    bool writing_ = false;         ///< a write is in flight (at most one)
+    bool closed_by_us_ = false;    ///< close_code_ is ours
     bool ping_in_flight_ = false;  ///< a ping is in flight (at most one)
 
-    steady::time_point last_activity_{};
-    steady::time_point next_ping_{};
+    /// The read buffer; after ws_, where its evict callback posts.
+    memory::account account_;
+    std::size_t charged_read_bytes_ = 0;
+    connection::outbound_queue queue_;
+    connection::keepalive keepalive_;
 };
 
 template <class Stream>

@@ -14,20 +14,34 @@ namespace asio = boost::asio;
 
 namespace {
 
+/// session::timer promises that a cancelled callback never runs. Asio's
+/// cancel() cannot keep that promise for a wait that has already expired:
+/// its handler is queued with success and runs after the cancel. So every
+/// start and cancel moves a generation, and a handler runs its callback only
+/// if nothing moved it since it was armed (a quick take-over and a second
+/// drop would otherwise end the new grace early).
 class asio_timer final : public session::timer {
 public:
     explicit asio_timer(asio::io_context& io) : timer_(io) {}
 
     void start(std::chrono::milliseconds after, std::function<void()> fn) override {
+        const auto armed = ++*generation_;
         timer_.expires_after(after);  // cancels a pending wait
-        timer_.async_wait([fn = std::move(fn)](boost::system::error_code ec) {
-            if (!ec) fn();
-        });
+        timer_.async_wait(
+            [generation = generation_, armed, fn = std::move(fn)](boost::system::error_code ec) {
+                if (!ec && armed == *generation) fn();
+            });
     }
-    void cancel() override { timer_.cancel(); }
+    void cancel() override {
+        ++*generation_;
+        timer_.cancel();
+    }
 
 private:
     asio::steady_timer timer_;
+    /// Shared with the handlers, which may outlive the timer; only touched
+    /// on the home's thread.
+    std::shared_ptr<std::uint64_t> generation_ = std::make_shared<std::uint64_t>(0);
 };
 
 }  // namespace

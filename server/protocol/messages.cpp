@@ -42,6 +42,7 @@ struct type_namer {
     std::string_view operator()(const leave_message&) const { return "leave"; }
     std::string_view operator()(const ping_message&) const { return "ping"; }
     std::string_view operator()(const resume_message&) const { return "resume"; }
+    std::string_view operator()(const ack_message&) const { return "ack"; }
 };
 
 }  // namespace

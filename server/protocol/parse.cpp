@@ -1,6 +1,7 @@
 #include "protocol/parse_detail.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace onymous::protocol {
 
@@ -58,6 +59,15 @@ parse_result parse_sdp(const json_reader::document& doc, const json_reader::valu
     return client_message{sdp_message{kind, std::string(field->text)}};
 }
 
+/// A seq as the client names it: a non-negative integer (-0 is a signed
+/// integer that is still zero); nullopt when absent or anything else.
+std::optional<std::uint64_t> sequence_number(const json_reader::value* field) {
+    if (field == nullptr) return std::nullopt;
+    if (field->is_unsigned()) return field->unsigned_value;
+    if (field->is_signed() && field->signed_value == 0) return 0;
+    return std::nullopt;
+}
+
 parse_result parse_resume(const json_reader::document& doc, const json_reader::value& message) {
     constexpr std::string_view ref = "resume";
     resume_message resume;
@@ -70,15 +80,19 @@ parse_result parse_resume(const json_reader::document& doc, const json_reader::v
     }
     resume.token = token->text;
 
-    // -0 is a signed integer that is still zero.
-    const json_reader::value* last_seq = doc.find(message, "last_seq");
-    const bool is_zero =
-        last_seq != nullptr && last_seq->is_signed() && last_seq->signed_value == 0;
-    if (last_seq == nullptr || !(last_seq->is_unsigned() || is_zero)) {
+    const auto last_seq = sequence_number(doc.find(message, "last_seq"));
+    if (!last_seq) {
         return refuse(error_code::invalid_message, "last_seq must be a non-negative integer", ref);
     }
-    resume.last_seq = is_zero ? 0 : last_seq->unsigned_value;
+    resume.last_seq = *last_seq;
     return client_message{std::move(resume)};
+}
+
+parse_result parse_ack(const json_reader::document& doc, const json_reader::value& message) {
+    const auto seq = sequence_number(doc.find(message, "seq"));
+    if (!seq)
+        return refuse(error_code::invalid_message, "seq must be a non-negative integer", "ack");
+    return client_message{ack_message{*seq}};
 }
 
 }  // namespace
@@ -114,6 +128,7 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
     if (type == "leave") return client_message{leave_message{}};
     if (type == "ping") return client_message{ping_message{}};
     if (type == "resume") return parse_resume(doc, message);
+    if (type == "ack") return parse_ack(doc, message);
     return refuse(error_code::unknown_type, "type is not one a client may send", echoable(type));
 }
 

@@ -25,7 +25,8 @@ json ice_servers_json(const std::vector<ice_server>& servers) {
 }  // namespace
 
 json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
-                bool relay_only, const hello_limits& limits) {
+                bool relay_only, const config::limits_settings& limits,
+                std::uint64_t max_interests) {
     json message = typed("hello");
     message["version"] = version;
     message["resume"] = resume_token;
@@ -34,9 +35,10 @@ json make_hello(const std::string& resume_token, const std::vector<ice_server>& 
     json& out = message["limits"];
     out["maxMessageBytes"] = limits.max_message_bytes;
     out["maxSdpBytes"] = limits.max_sdp_bytes;
-    out["maxInterests"] = limits.max_interests;
+    out["maxInterests"] = max_interests;
     out["messagesPerSecond"] = limits.messages_per_second;
-    out["resumeGraceMs"] = limits.resume_grace_ms;
+    out["resumeGraceMs"] = limits.resume_grace.count();
+    out["maxUnackedBytes"] = limits.max_unacked_bytes;
     return message;
 }
 

@@ -2,7 +2,7 @@
 
 namespace onymous::relay {
 
-connection_limits::connection_limits(const limit_settings& s, time_point now)
+connection_limits::connection_limits(const config::limits_settings& s, time_point now)
     : messages_(s.messages_per_second, s.burst, now),
       joins_(s.joins_per_second, s.join_burst, now),
       caps_(s.pair_max_offers, s.pair_max_candidates) {}

@@ -99,6 +99,30 @@ bool relay_only_filter::filter_candidate(std::string_view candidate, std::string
     return true;
 }
 
+bool relay_only_filter::filter_remote_candidates(std::string_view value, std::string& out) const {
+    // Without relay networks nothing says an address is a relay's.
+    if (relay_networks_.empty()) return false;
+    fields in(value);
+    bool kept = false;
+    while (!in.done()) {
+        const std::string_view component = in.next();
+        if (in.done()) return kept;
+        const std::string_view address = in.next();
+        if (in.done()) return kept;
+        const std::string_view port = in.next();
+        const auto ip = address::parse_ip(address);
+        if (!ip || !relay_networks_.contains(*ip)) continue;
+        if (kept) out.push_back(' ');
+        out.append(component);
+        out.push_back(' ');
+        out.append(address);
+        out.push_back(' ');
+        out.append(port);
+        kept = true;
+    }
+    return kept;
+}
+
 void relay_only_filter::filter_sdp(std::string_view sdp, std::string& out) const {
     std::size_t pos = 0;
     while (pos < sdp.size()) {
@@ -122,6 +146,17 @@ void relay_only_filter::filter_sdp(std::string_view sdp, std::string& out) const
             out += "c=";
             append_blank_connection(line.substr(2), out);
             out.append(ending);
+        } else if (line.starts_with("a=remote-candidates:")) {
+            // RFC 8839: "<component> <address> <port>" triples naming the
+            // candidates a controlling agent chose; non-browser stacks put
+            // peer addresses here. Only triples provably on the operator's
+            // relays stay; a line left with none goes.
+            const std::size_t mark = out.size();
+            out += "a=remote-candidates:";
+            if (filter_remote_candidates(line.substr(20), out))
+                out.append(ending);
+            else
+                out.resize(mark);
         } else if (line.starts_with("a=rtcp:")) {
             // a=rtcp:<port> [<nettype> <addrtype> <address>]
             const std::string_view value = line.substr(7);

@@ -2,24 +2,47 @@
 
 namespace onymous::session {
 
-std::optional<std::uint64_t> history::push(std::uint64_t seq, frame text) {
-    bytes_ += text->size();
+void history::push(std::uint64_t seq, frame text) {
+    const auto size = text->size();
+    bytes_ += size;
+    if (seq > handed_) unhanded_bytes_ += size;
+    if (gauge_) gauge_->fetch_add(size, std::memory_order_relaxed);
     entries_.push_back({seq, std::move(text)});
-    std::optional<std::uint64_t> dropped;
-    // The newest message always stays, even alone over the bound: the
-    // bound is on what is kept for a replay, not on a single message.
-    while (bytes_ > max_bytes_ && entries_.size() > 1) {
-        dropped = entries_.front().seq;
-        bytes_ -= entries_.front().text->size();
-        entries_.pop_front();
-    }
-    return dropped;
+    trim();
 }
 
-bool history::holds_after(std::uint64_t last_seq, std::uint64_t newest) const {
-    if (last_seq > newest) return false;  // the client claims what was never sent
-    if (last_seq == newest) return true;  // nothing to re-send
-    return !entries_.empty() && entries_.front().seq <= last_seq + 1;
+void history::handed(std::uint64_t seq) {
+    // Newest first: usually only the message just pushed.
+    for (auto it = entries_.rbegin(); it != entries_.rend() && it->seq > handed_; ++it)
+        if (it->seq <= seq) unhanded_bytes_ -= it->text->size();
+    if (seq > handed_) handed_ = seq;
+    trim();
+}
+
+void history::acknowledge(std::uint64_t seq) {
+    if (seq <= acked_) return;
+    acked_ = seq;
+    while (!entries_.empty() && entries_.front().seq <= seq) pop_oldest();
+}
+
+void history::trim() {
+    // Written means handed and no longer held by the connection's queue.
+    while (bytes_ - unhanded_bytes_ > max_unacked_bytes_ && !entries_.empty() &&
+           entries_.front().seq <= handed_ && entries_.front().text.use_count() == 1)
+        pop_oldest();
+}
+
+void history::clear() {
+    while (!entries_.empty()) pop_oldest();
+}
+
+void history::pop_oldest() {
+    auto& oldest = entries_.front();
+    const auto size = oldest.text->size();
+    bytes_ -= size;
+    if (oldest.seq > handed_) unhanded_bytes_ -= size;
+    if (gauge_) gauge_->fetch_sub(size, std::memory_order_relaxed);
+    entries_.pop_front();
 }
 
 }  // namespace onymous::session

@@ -9,14 +9,19 @@
 
 namespace onymous::session {
 
-void signaling_session::transport_closed(const std::shared_ptr<transport>& from, bool clean) {
-    on_home([this, from, clean] { on_transport_closed(from, clean); });
+void signaling_session::transport_closed(const std::shared_ptr<transport>& from, bool clean,
+                                         std::shared_ptr<place> place) {
+    on_home([this, from, clean, place = std::move(place)]() mutable {
+        on_transport_closed(from, clean, std::move(place));
+    });
 }
 
-void signaling_session::on_transport_closed(const std::shared_ptr<transport>& from, bool clean) {
+void signaling_session::on_transport_closed(const std::shared_ptr<transport>& from, bool clean,
+                                            std::shared_ptr<place> place) {
     if (transport_.lock() != from) return;  // a connection this session let go of
     if (life_ == life::handing_over) {
         handover_closed_clean_ = clean;  // for whichever session wins
+        handover_place_ = std::move(place);
         return;
     }
     if (life_ != life::attached) return;
@@ -24,18 +29,21 @@ void signaling_session::on_transport_closed(const std::shared_ptr<transport>& fr
     if (clean)
         end(std::nullopt);
     else
-        begin_grace();
+        begin_grace(std::move(place));
 }
 
-void signaling_session::begin_grace() {
+void signaling_session::begin_grace(std::shared_ptr<place> place) {
     life_ = life::in_grace;
+    // The dropped connection's place stays taken: one address cannot hold
+    // more sessions than its limit by dropping connections.
+    held_place_ = std::move(place);
     ctx_.counters.in_grace.fetch_add(1, std::memory_order_relaxed);
     // Keeps its place and join time, or its pairing, but cannot be chosen.
     if (member_) ctx_.matcher.suspend(member_);
     if (!grace_timer_) grace_timer_ = home_.make_timer();
     // The pending timer owns the session while nothing else may (an idle
     // session is in no matcher); end() cancels it.
-    grace_timer_->start(settings().resume_grace, [self = shared_from_this()] {
+    grace_timer_->start(settings().limits.resume_grace, [self = shared_from_this()] {
         self->guarded([&] { self->on_grace_expired(); });
     });
 }
@@ -50,7 +58,7 @@ void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t la
                                   std::shared_ptr<signaling_session> fresh,
                                   std::optional<std::chrono::system_clock::time_point> expiry) {
     const bool alive = life_ == life::attached || life_ == life::in_grace;
-    if (!alive || !t || !history_.holds_after(last_seq, seq_)) {
+    if (!alive || !t || !history_.holds_after(last_seq, seq_) || account_->evicted()) {
         fresh->on_home([fresh] { fresh->on_take_over_answer(false, nullptr); });
         return;
     }
@@ -61,6 +69,9 @@ void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t la
     } else {
         grace_timer_->cancel();
         ctx_.counters.in_grace.fetch_sub(1, std::memory_order_relaxed);
+        // The new connection holds a place of its own: one session never
+        // counts twice.
+        held_place_.reset();
     }
     life_ = life::attached;
     transport_ = t;
@@ -75,8 +86,10 @@ void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t la
     std::optional<protocol::role> role;
     if (state_ == state::paired) role = role_;
     send_unsequenced(protocol::finish(protocol::make_resumed(state_, role, token_)));
+    // last_seq counts as an ack (PROTOCOL.md, Acknowledgements).
+    history_.acknowledge(last_seq);
     history_.each_after(last_seq, [&](const frame& text) { t->send(text); });
-    handed_seq_ = seq_;
+    history_.handed(seq_);
     fresh->on_home([fresh, self = shared_from_this()]() mutable {
         fresh->on_take_over_answer(true, std::move(self));
     });
@@ -86,7 +99,10 @@ void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_s
     if (life_ != life::handing_over) return;  // ended meanwhile (shutdown)
     auto texts = std::move(handover_texts_);
     handover_texts_.clear();
+    account_->remove(handover_bytes_);
+    handover_bytes_ = 0;
     const auto closed_clean = handover_closed_clean_;
+    auto place = std::move(handover_place_);
     auto t = transport_.lock();
     if (!ok) {
         // A fresh idle session after all, its own hello's token still good.
@@ -97,7 +113,7 @@ void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_s
             handle_text(text);
         }
         if (closed_clean) {
-            on_transport_closed(t, *closed_clean);
+            on_transport_closed(t, *closed_clean, std::move(place));
         } else if (life_ == life::attached && ctx_.draining.load(std::memory_order_acquire)) {
             drain();
         }
@@ -108,7 +124,7 @@ void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_s
     // was never more than a hello; it ends without a word.
     for (const auto& text : texts) older->receive(t, text);
     if (closed_clean)
-        older->transport_closed(t, *closed_clean);
+        older->transport_closed(t, *closed_clean, std::move(place));
     else if (t)
         t->attach(older);
     transport_.reset();
@@ -137,7 +153,7 @@ void signaling_session::abort(protocol::close_code code) {
     on_home([this, code] { end(code); });
 }
 
-void signaling_session::end(std::optional<protocol::close_code> code) {
+void signaling_session::end(std::optional<protocol::close_code> code, bool at_once) {
     if (life_ == life::ended || life_ == life::created) return;
     if (life_ == life::in_grace) ctx_.counters.in_grace.fetch_sub(1, std::memory_order_relaxed);
     life_ = life::ended;
@@ -147,8 +163,15 @@ void signaling_session::end(std::optional<protocol::close_code> code) {
     ctx_.counters.live.fetch_sub(1, std::memory_order_relaxed);
     state_ = state::idle;
     partner_.reset();
-    early_relays_.clear();
+    // What the session held goes now, not when its last reference does: a
+    // posted handler may keep the object a while.
+    drop_early_relays();
     handover_texts_.clear();
+    account_->remove(handover_bytes_);
+    handover_bytes_ = 0;
+    history_.clear();
+    held_place_.reset();
+    handover_place_.reset();
     auto t = transport_.lock();
     transport_.reset();
     if (member_) {
@@ -156,7 +179,12 @@ void signaling_session::end(std::optional<protocol::close_code> code) {
         ctx_.matcher.detach(member_);
         member_ = nullptr;
     }
-    if (code && t) t->close(*code);
+    if (code && t) {
+        if (at_once)
+            t->close_now(*code);
+        else
+            t->close(*code);
+    }
 }
 
 }  // namespace onymous::session

@@ -13,12 +13,19 @@ void signaling_session::send_sequenced(const protocol::json& message) {
 
 void signaling_session::send_sequenced_text(std::string text) {
     protocol::append_seq(text, ++seq_);
-    auto f = std::make_shared<const std::string>(std::move(text));
-    remember(seq_, f);
-    if (life_ != life::attached) return;  // in the grace: the history has it
+    auto f = make_frame(std::move(text));
+    history_.push(seq_, f);
+    if (life_ != life::attached) {
+        // In the grace the history alone holds what the partner sends, as
+        // a connection's queue would (limits.max_outbound_bytes). Past it
+        // a resume could not be served: the session ends now rather than
+        // letting the partner talk into the void until the grace runs out.
+        if (history_.unhanded_bytes() > settings().limits.max_outbound_bytes) end(std::nullopt);
+        return;
+    }
     if (auto t = transport_.lock()) {
         t->send(std::move(f));
-        handed_seq_ = seq_;
+        history_.handed(seq_);
     }
 }
 
@@ -26,16 +33,7 @@ void signaling_session::send_unsequenced(std::string text) {
     // Only to a live connection: pong, error, hello and resumed are never
     // replayed.
     if (life_ != life::attached && life_ != life::handing_over) return;
-    if (auto t = transport_.lock()) t->send(std::make_shared<const std::string>(std::move(text)));
-}
-
-void signaling_session::remember(std::uint64_t seq, const frame& text) {
-    const auto dropped = history_.push(seq, text);
-    // While a connection carries the session, the history only loses what
-    // was handed to it. In the grace, losing a message that never left
-    // means a resume could not be served: the session ends now rather than
-    // letting the partner talk into the void until the grace runs out.
-    if (dropped && *dropped > handed_seq_) end(std::nullopt);
+    if (auto t = transport_.lock()) t->send(make_frame(std::move(text)));
 }
 
 void signaling_session::refuse(protocol::error_code code, std::string_view message,
@@ -44,6 +42,12 @@ void signaling_session::refuse(protocol::error_code code, std::string_view messa
                                                                          std::memory_order_relaxed);
     send_unsequenced(protocol::finish(protocol::make_error(code, message, ref)));
     if (errors_.spend(settings().now())) end(protocol::close_code::policy);
+}
+
+void signaling_session::evict() {
+    // The budget chose this session (start() posted here): its connection
+    // goes at once, dropping its queue, and the partner hears partner_left.
+    guarded([&] { end(protocol::close_code::policy, true); });
 }
 
 }  // namespace onymous::session

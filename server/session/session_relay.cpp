@@ -34,10 +34,7 @@ void signaling_session::on_matched(match::pairing& p) {
     // A decision that a later join/next/leave of ours overtook: the matcher
     // has ended (or will end) that pairing and tells the partner.
     if (life_ == life::ended || p.ticket != ticket_ || state_ != state::waiting) {
-        if (early_pair_id_ <= highest_pair_seen_) {
-            early_relays_.clear();
-            early_bytes_ = 0;
-        }
+        if (early_pair_id_ <= highest_pair_seen_) drop_early_relays();
         return;
     }
     state_ = state::paired;
@@ -57,12 +54,18 @@ void signaling_session::on_matched(match::pairing& p) {
     send_sequenced(protocol::make_matched(p.role, p.common_interests, fresh));
     if (early_pair_id_ == pair_id_) {
         auto early = std::move(early_relays_);
+        early_relays_.clear();
         for (auto& text : early) {
             if (life_ == life::ended) break;
             send_sequenced_text(std::move(text));
         }
     }
+    drop_early_relays();
+}
+
+void signaling_session::drop_early_relays() {
     early_relays_.clear();
+    account_->remove(early_bytes_);
     early_bytes_ = 0;
 }
 
@@ -86,17 +89,17 @@ void signaling_session::on_relay(std::uint64_t pair_id, std::string& text,
     // that is over and must never reach a later partner.
     if (pair_id <= highest_pair_seen_) return;
     if (early_pair_id_ != pair_id) {
-        early_relays_.clear();
-        early_bytes_ = 0;
+        drop_early_relays();
         early_pair_id_ = pair_id;
     }
     // Held relays are outbound data like any other: past the bound the
     // session goes, as a client that stopped reading would (1008).
-    early_bytes_ += text.size();
-    if (early_bytes_ > settings().max_outbound_bytes) {
+    if (early_bytes_ + text.size() > settings().limits.max_outbound_bytes) {
         end(protocol::close_code::policy);
         return;
     }
+    early_bytes_ += text.size();
+    account_->add(text.size());
     early_relays_.push_back(std::move(text));
 }
 

@@ -17,8 +17,9 @@ signaling_session::signaling_session(session_context& ctx, home& h,
     : ctx_(ctx),
       snapshot_(config ? std::move(config) : ctx.initial()),
       home_(h),
-      history_(settings().max_outbound_bytes),
-      errors_(settings().max_errors, settings().error_window),
+      account_(std::make_shared<memory::account>(ctx.budget)),
+      history_(settings().limits.max_unacked_bytes, &h.history_gauge()),
+      errors_(settings().limits.max_errors, settings().error_window),
       limits_(settings().limits, settings().now()) {}
 
 signaling_session::~signaling_session() {
@@ -50,6 +51,13 @@ void signaling_session::start(std::shared_ptr<transport> t) {
 
 void signaling_session::start(std::shared_ptr<transport> t,
                               std::vector<protocol::ice_server> ice_servers) {
+    // Before the first byte is charged; a weak pointer, for the account may
+    // outlive the session in the frames it made.
+    account_->on_evict([weak = weak_from_this(), home = &home_] {
+        home->post([weak] {
+            if (auto self = weak.lock()) self->evict();
+        });
+    });
     on_home([this, t = std::move(t), ice = std::move(ice_servers)] {
         // Attached first, so that a failure below can still close it (1011).
         transport_ = t;
@@ -59,8 +67,8 @@ void signaling_session::start(std::shared_ptr<transport> t,
         token_ = new_resume_token();
         ctx_.tokens.insert(token_, weak_from_this());
         credentials_expiry_ = credentials_expiry(ice);
-        send_unsequenced(protocol::finish(
-            protocol::make_hello(token_, ice, settings().relay_only, settings().hello)));
+        send_unsequenced(protocol::finish(protocol::make_hello(
+            token_, ice, settings().relay_only, settings().limits, settings().max_interests)));
         if (ctx_.draining.load(std::memory_order_acquire)) drain();
     });
 }
@@ -79,6 +87,8 @@ void signaling_session::on_receive(const std::shared_ptr<transport>& from, std::
     if (life_ == life::handing_over) {
         // Bounded by the client's read rate over one cross-thread hop.
         handover_texts_.emplace_back(text);
+        handover_bytes_ += text.size();
+        account_->add(text.size());
         return;
     }
     if (life_ != life::attached || !from || transport_.lock() != from) return;
@@ -91,9 +101,12 @@ void signaling_session::handle_text(std::string_view text) {
     const bool first = !received_any_;
     received_any_ = true;
     read_at_ = settings().now();
+    // The connection may have written messages since the last push: a
+    // client that never acks is held to max_unacked_bytes whenever it speaks.
+    history_.trim();
     // Before parsing: a flood costs the server no more than counting it.
     if (refuse_over_limit(limits_.admit_message(read_at_), {})) return;
-    auto parsed = protocol::parse(text, settings().parse);
+    auto parsed = protocol::parse(text, snapshot_->parse);
     if (auto* error = std::get_if<protocol::parse_error>(&parsed)) {
         refuse(error->code, error->message, error->ref);
         return;
@@ -206,6 +219,16 @@ void signaling_session::handle(const protocol::resume_message& m) {
                     fresh = shared_from_this(), expiry = credentials_expiry_]() mutable {
         older_session->take_over(std::move(t), last_seq, std::move(fresh), expiry);
     });
+}
+
+void signaling_session::handle(const protocol::ack_message& m) {
+    // Accepted in every state; an ack of what was never sent is the
+    // client's confusion, not something to trim by.
+    if (m.seq > seq_) {
+        refuse(protocol::error_code::invalid_message, "ack names a seq that was never sent", "ack");
+        return;
+    }
+    history_.acknowledge(m.seq);
 }
 
 bool signaling_session::refuse_unpaired_relay(std::string_view ref) {

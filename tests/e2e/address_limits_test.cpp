@@ -1,15 +1,17 @@
 // Per-address limits (PROTOCOL.md, Transport and Privacy; CONFIG.md,
 // limits.max_connections_per_address and
-// limits.new_connections_per_address_per_minute): over a limit the upgrade
-// gets 503 with Retry-After; IPv6 counts per /64 and IPv4-mapped IPv6 as
-// IPv4; X-Forwarded-For is believed only from trusted_proxies, rightmost
-// untrusted entry first.
+// limits.new_connections_per_address_per_minute): over a limit a direct
+// client is closed before TLS, and one behind a trusted proxy gets 503 with
+// Retry-After; IPv6 counts per /64 and IPv4-mapped IPv6 as IPv4;
+// X-Forwarded-For is believed only from trusted_proxies, rightmost untrusted
+// entry first.
 //
 // Loopback has one IPv6 address, so other clients' addresses reach the
 // daemon the way production ones do behind a proxy: named by a trusted
 // proxy's X-Forwarded-For.
 
 #include "lifecycle.hpp"
+#include "raw_tls.hpp"
 
 #include <thread>
 
@@ -52,6 +54,16 @@ void refused(const daemon_process& daemon, std::vector<std::string> forwarded,
     CHECK(response.body == per_address_body);
 }
 
+/// Requires a direct client (from `source`) to be closed before TLS.
+void refused_direct(const daemon_process& daemon, const std::string& source = {}) {
+    link_options link;
+    link.source_address = source;
+    const auto answer = answer_to_client_hello(daemon.tls_port(), link);
+    REQUIRE(answer.connected);
+    CHECK(answer.bytes == 0);
+    CHECK(answer.closed);
+}
+
 /// The per-address refusals counted so far (both limits).
 double refusals(const daemon_process& daemon) {
     return metric(daemon, "onymous_per_address_refusals_total").value_or(-1);
@@ -59,17 +71,19 @@ double refusals(const daemon_process& daemon) {
 
 }  // namespace
 
-TEST_CASE("the per-address cap refuses with 503 and Retry-After, other addresses go on",
+TEST_CASE("the per-address cap closes a direct client before TLS, other addresses go on",
           "[address_limits_test][e2e]") {
     daemon_process daemon({{"limits.max_connections_per_address", 2}});
     auto first = admitted(daemon);
     auto second = admitted(daemon);
-    refused(daemon, {}, "10");
+    refused_direct(daemon);
     // Another address is another client.
     auto elsewhere = admitted(daemon, {}, "127.0.0.2");
     pair(first, elsewhere);
-    // An untrusted peer's X-Forwarded-For changes nothing.
-    refused(daemon, {"198.51.100.7"}, "10");
+    // An untrusted peer's X-Forwarded-For changes nothing: it is closed
+    // before its request could even be read.
+    auto forged = try_client(daemon, {"198.51.100.7"});
+    REQUIRE(forged.upgrade_response().status == 0);
     REQUIRE(refusals(daemon) == 2);
 
     // A closed connection gives its place back.
@@ -82,15 +96,18 @@ TEST_CASE("the per-address cap refuses with 503 and Retry-After, other addresses
 
 TEST_CASE("the new-connection rate refuses with the seconds until the next one",
           "[address_limits_test][e2e]") {
-    daemon_process daemon({{"limits.new_connections_per_address_per_minute", 3}});
-    for (int i = 0; i < 3; ++i) admitted(daemon).close(1000);
+    daemon_process daemon({{"limits.new_connections_per_address_per_minute", 3},
+                           {"trusted_proxies", json::array({"127.0.0.1/32"})}});
+    // Through the trusted proxy (127.0.0.1), the client is 198.51.100.7,
+    // and its refusal is a 503 that says when to come back.
+    for (int i = 0; i < 3; ++i) admitted(daemon, {"198.51.100.7"}).close(1000);
     // 3 a minute is one every 20 s; the bucket has just been emptied.
-    auto client = try_client(daemon);
+    auto client = try_client(daemon, {"198.51.100.7"});
     REQUIRE(client.upgrade_response().status == 503);
     const int retry_after = std::stoi(client.upgrade_response().header("retry-after"));
     CHECK(retry_after >= 19);
     CHECK(retry_after <= 20);
-    auto other = admitted(daemon, {}, "127.0.0.2");
+    auto other = admitted(daemon, {"198.51.100.8"});
     REQUIRE(refusals(daemon) == 1);
     // Held a minute at most (PROTOCOL.md, Privacy): both addresses are tracked now.
     require_metric(daemon, "onymous_tracked_addresses", 2);
@@ -115,7 +132,7 @@ TEST_CASE("behind a trusted proxy the client is the rightmost untrusted X-Forwar
     refused(daemon, {}, "10");
     // From an untrusted peer the header is ignored: the peer is the client.
     auto e = admitted(daemon, {"198.51.100.9"}, "127.0.0.2");
-    refused(daemon, {"198.51.100.10"}, "10", "127.0.0.2");
+    refused_direct(daemon, "127.0.0.2");
     REQUIRE(refusals(daemon) == 5);
     pair(a, b);
     finish_clean(daemon);

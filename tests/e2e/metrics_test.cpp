@@ -118,6 +118,7 @@ constexpr family_spec required_families[] = {
     {"onymous_build_info", "gauge"},
     {"onymous_connections", "gauge"},
     {"onymous_websocket_connections", "gauge"},
+    {"onymous_connection_places", "gauge"},
     {"onymous_sessions", "gauge"},
     {"onymous_sessions_in_grace", "gauge"},
     {"onymous_waiting_sessions", "gauge"},
@@ -132,6 +133,11 @@ constexpr family_spec required_families[] = {
     {"onymous_relay_latency_seconds", "histogram"},
     {"onymous_outbound_queued_bytes", "gauge"},
     {"onymous_outbound_queue_peak_bytes", "gauge"},
+    {"onymous_buffered_bytes", "gauge"},
+    {"onymous_buffered_bytes_limit", "gauge"},
+    {"onymous_buffered_evictions_total", "counter"},
+    {"onymous_overloaded", "gauge"},
+    {"onymous_resume_history_bytes", "gauge"},
     {"onymous_resumes_total", "counter"},
     {"onymous_resume_grace_expired_total", "counter"},
     {"onymous_reloads_total", "counter"},
@@ -157,9 +163,10 @@ constexpr family_spec required_families[] = {
 void check_label_values(const prometheus_exposition& metrics) {
     const std::set<std::string> modes{"text", "video"};
     const std::set<std::string> relayed{"offer", "answer", "candidate"};
-    const std::set<std::string> reasons{"capacity",    "hard_cap",         "draining",
-                                        "origin",      "per_address_open", "per_address_rate",
-                                        "proxy_header"};
+    const std::set<std::string> reasons{"capacity",         "hard_cap",     "overloaded",
+                                        "draining",         "origin",       "per_address_open",
+                                        "per_address_rate", "proxy_header", "untrusted_peer"};
+    const std::set<std::string> stages{"accept", "proxy_header", "request"};
     const std::set<std::string> causes{"tls", "http", "websocket", "timeout"};
     const std::set<std::string> resumes{"resumed", "failed"};
     const std::set<std::string> reloads{"ok", "failed"};
@@ -169,7 +176,6 @@ void check_label_values(const prometheus_exposition& metrics) {
     const std::map<std::string, std::pair<std::string, const std::set<std::string>*>> enums{
         {"onymous_waiting_sessions", {"mode", &modes}},
         {"onymous_relayed_messages_total", {"type", &relayed}},
-        {"onymous_refused_connections_total", {"reason", &reasons}},
         {"onymous_handshake_failures_total", {"cause", &causes}},
         {"onymous_resumes_total", {"outcome", &resumes}},
         {"onymous_reloads_total", {"outcome", &reloads}},
@@ -184,6 +190,17 @@ void check_label_values(const prometheus_exposition& metrics) {
             REQUIRE(sample.labels.count(rule.first) == 1);
             INFO(rule.first << "=\"" << sample.labels.at(rule.first) << "\"");
             REQUIRE(rule.second->count(sample.labels.at(rule.first)) == 1);
+        }
+    }
+    if (const auto* refused = metrics.family("onymous_refused_connections_total")) {
+        // Every reason at every stage, each once: the series exist before
+        // their first refusal, so rate() sees them from the start.
+        REQUIRE(refused->samples.size() == reasons.size() * stages.size());
+        for (const auto& sample : refused->samples) {
+            INFO("onymous_refused_connections_total at line " << sample.line);
+            REQUIRE(sample.labels.size() == 2);
+            REQUIRE(reasons.count(sample.labels.at("reason")) == 1);
+            REQUIRE(stages.count(sample.labels.at("stage")) == 1);
         }
     }
     if (const auto* closes = metrics.family("onymous_closes_total")) {
@@ -382,9 +399,11 @@ TEST_CASE("/metrics parses strictly, and its counters move exactly with traffic"
     elsewhere.origin = "https://evil.example";
     REQUIRE_FALSE(foreign.connect(daemon.tls_port(), elsewhere));
     REQUIRE(foreign.upgrade_response().status == 403);
-    wait_for_sample(
-        daemon, "onymous_refused_connections_total", {{"reason", "origin"}},
-        before.value_or_zero("onymous_refused_connections_total", {{"reason", "origin"}}) + 1);
+    wait_for_sample(daemon, "onymous_refused_connections_total",
+                    {{"reason", "origin"}, {"stage", "request"}},
+                    before.value_or_zero("onymous_refused_connections_total",
+                                         {{"reason", "origin"}, {"stage", "request"}}) +
+                        1);
 
     // A client close (1000), then a drop without a close frame (1006), whose
     // session then waits in its resume grace.

@@ -13,6 +13,7 @@ TEST_CASE("hello is the first message and carries the configured limits", "[pair
                            {"limits.max_sdp_bytes", 30000},
                            {"limits.messages_per_second", 4321},
                            {"limits.resume_grace", "9s"},
+                           {"limits.max_unacked_bytes", 5000},
                            {"matching.max_interests", 7}});
     std::set<std::string> tokens;
     for (const bool tls : {true, false}) {
@@ -36,7 +37,8 @@ TEST_CASE("hello is the first message and carries the configured limits", "[pair
                                         {"maxSdpBytes", 30000},
                                         {"maxInterests", 7},
                                         {"messagesPerSecond", 4321},
-                                        {"resumeGraceMs", 9000}});
+                                        {"resumeGraceMs", 9000},
+                                        {"maxUnackedBytes", 5000}});
         // hello precedes the seq counter: the first sequenced message is 1.
         REQUIRE_FALSE(hello.contains("seq"));
         join(client);

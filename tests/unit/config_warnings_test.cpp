@@ -17,13 +17,24 @@ TEST_CASE("a plain loopback listener without trusted_proxies is warned about", "
     // Not loopback, TLS, or PROXY protocol: no proxy of the nginx kind in front.
     CHECK(warnings(parse("listeners: [{address: 10.0.0.1, port: 0, tls: false}]\n", "t.yaml"))
               .empty());
-    CHECK(
-        warnings(parse("listeners: [{address: '::1', port: 0, tls: false, proxy_protocol: true}]\n",
-                       "t.yaml"))
-            .empty());
+    CHECK(warnings(parse("listeners: [{address: '::1', port: 0, tls: false, proxy_protocol: "
+                         "true}]\ntrusted_proxies: ['::1/128']\n",
+                         "t.yaml"))
+              .empty());
     CHECK(
         warnings(parse("listeners: [{address: '::1', port: 7, tls: false}]\n", "t.yaml")).size() ==
         1);
+}
+
+TEST_CASE("a PROXY listener without trusted_proxies is warned about", "[config]") {
+    REQUIRE(warnings(parse("listeners: [{address: 10.0.0.1, port: 8443, proxy_protocol: true}]\n"
+                           "tls: {certificate: c.pem, private_key: k.pem}\n",
+                           "t.yaml")) ==
+            std::vector<std::string>{
+                "listeners[0] (10.0.0.1 port 8443) has proxy_protocol: true but trusted_proxies "
+                "is empty: a PROXY header is believed from any peer, so a client that reaches "
+                "this port directly chooses its own address for the per-address limits; list "
+                "the load balancers in trusted_proxies"});
 }
 
 TEST_CASE("per-pairing offers that can exceed the outbound bound are warned about", "[config]") {

@@ -17,7 +17,17 @@ client_message accepted(std::string_view text) {
     return std::get<client_message>(result);
 }
 
-const hello_limits defaults{65536, 32768, 10, 50, 10000};
+const onymous::config::limits_settings defaults{};
+
+onymous::config::limits_settings small_limits() {
+    onymous::config::limits_settings l;
+    l.max_message_bytes = 1;
+    l.max_sdp_bytes = 2;
+    l.messages_per_second = 4;
+    l.resume_grace = std::chrono::milliseconds(5);
+    l.max_unacked_bytes = 6;
+    return l;
+}
 
 }  // namespace
 
@@ -27,17 +37,18 @@ TEST_CASE("hello", "[protocol]") {
         {{"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"},
          "1700000600:q7bS0x",
          "c2VjcmV0PT0="}};
-    CHECK(finish(make_hello("tok", servers, false, defaults)) ==
+    CHECK(finish(make_hello("tok", servers, false, defaults, 10)) ==
           R"({"type":"hello","version":1,"resume":"tok","iceServers":[)"
           R"({"urls":["stun:stun.example.org:3478"]},)"
           R"({"urls":["turn:turn.example.org:3478?transport=udp","turns:turn.example.org:5349"],)"
           R"("username":"1700000600:q7bS0x","credential":"c2VjcmV0PT0="}],)"
           R"("iceTransportPolicy":"all","limits":{"maxMessageBytes":65536,"maxSdpBytes":32768,)"
-          R"("maxInterests":10,"messagesPerSecond":50,"resumeGraceMs":10000}})");
-    CHECK(finish(make_hello("t", {}, true, hello_limits{1, 2, 3, 4, 5})) ==
+          R"("maxInterests":10,"messagesPerSecond":50,"resumeGraceMs":10000,)"
+          R"("maxUnackedBytes":65536}})");
+    CHECK(finish(make_hello("t", {}, true, small_limits(), 3)) ==
           R"({"type":"hello","version":1,"resume":"t","iceServers":[],)"
           R"("iceTransportPolicy":"relay","limits":{"maxMessageBytes":1,"maxSdpBytes":2,)"
-          R"("maxInterests":3,"messagesPerSecond":4,"resumeGraceMs":5}})");
+          R"("maxInterests":3,"messagesPerSecond":4,"resumeGraceMs":5,"maxUnackedBytes":6}})");
 }
 
 TEST_CASE("messages without fields get seq after type", "[protocol]") {

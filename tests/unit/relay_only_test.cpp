@@ -502,6 +502,24 @@ TEST_CASE("relay-only: c= and a=rtcp: forms", "[relay_only]") {
     CHECK(filtered(any_relay, "a=candidate\r\na=candidates:x\r\na=mid:0\r\n") == "a=mid:0\r\n");
 }
 
+TEST_CASE("relay-only: a=remote-candidates keeps only addresses on the operator's relays",
+          "[relay_only]") {
+    // RFC 8839 triples "<component> <address> <port>"; non-browser ICE
+    // stacks (ICE-lite peers, libnice) name the peer's own addresses here.
+    const std::string line =
+        "a=remote-candidates:1 192.168.1.10 54400 2 203.0.113.9 3478 1 198.51.100.20 61000\r\n";
+    // Without relay networks nothing proves an address is a relay's.
+    CHECK(filtered(any_relay, line + "a=mid:0\r\n") == "a=mid:0\r\n");
+    CHECK(filtered(operator_relays, line + "a=mid:0\r\n") ==
+          "a=remote-candidates:1 198.51.100.20 61000\r\na=mid:0\r\n");
+    CHECK(filtered(operator_relays, "a=remote-candidates:1 192.168.1.10 54400\n") == "");
+    // Malformed: a trailing pair without its port, nothing but a component.
+    CHECK(filtered(operator_relays, "a=remote-candidates:1 198.51.100.20\r\n") == "");
+    CHECK(filtered(operator_relays, "a=remote-candidates:\r\n") == "");
+    const auto once = filtered(operator_relays, line);
+    CHECK(filtered(operator_relays, once) == once);
+}
+
 TEST_CASE("relay-only: candidate messages of other types are not relayed", "[relay_only]") {
     for (const auto* filter : {&any_relay, &operator_relays}) {
         CHECK(candidate(*filter,

@@ -6,32 +6,118 @@
 
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 using namespace onymous::session;
 
 namespace {
 
 frame text_of(std::size_t bytes) { return std::make_shared<const std::string>(bytes, 'x'); }
 
+/// Pushes `count` messages of `bytes` each from seq `first` on, handed to
+/// a connection that has already written them (nobody else holds them).
+void push_written(history& h, std::uint64_t first, int count, std::size_t bytes) {
+    for (int i = 0; i < count; ++i) {
+        const auto seq = first + static_cast<std::uint64_t>(i);
+        h.push(seq, text_of(bytes));
+        h.handed(seq);
+    }
+}
+
+std::vector<std::uint64_t> sizes_after(const history& h, std::uint64_t last_seq) {
+    std::vector<std::uint64_t> sizes;
+    h.each_after(last_seq, [&](const frame& f) { sizes.push_back(f->size()); });
+    return sizes;
+}
+
 }  // namespace
 
-TEST_CASE("the history keeps the newest messages within its bound", "[session][history]") {
+TEST_CASE("an ack forgets everything up to its seq", "[session][history]") {
+    history h(1000);
+    push_written(h, 1, 5, 10);
+    CHECK(h.bytes() == 50);
+    h.acknowledge(3);
+    CHECK(h.size() == 2);
+    CHECK(h.bytes() == 20);
+    CHECK(h.acked() == 3);
+    CHECK(h.holds_after(3, 5));
+    CHECK(h.holds_after(4, 5));
+    CHECK_FALSE(h.holds_after(2, 5));  // seq 3 is gone: the client said it had it
+
+    SECTION("repeated and lower acks change nothing") {
+        h.acknowledge(3);
+        h.acknowledge(1);
+        h.acknowledge(0);
+        CHECK(h.size() == 2);
+        CHECK(h.acked() == 3);
+    }
+    SECTION("out of order: the highest counts") {
+        h.acknowledge(5);
+        h.acknowledge(4);
+        CHECK(h.size() == 0);
+        CHECK(h.bytes() == 0);
+        CHECK(h.acked() == 5);
+        CHECK(h.holds_after(5, 5));
+        CHECK_FALSE(h.holds_after(4, 5));
+    }
+}
+
+TEST_CASE("without acks, written messages are bounded by max_unacked_bytes", "[session][history]") {
     history h(100);
-    CHECK_FALSE(h.push(1, text_of(40)));
-    CHECK_FALSE(h.push(2, text_of(40)));
-    CHECK(h.push(3, text_of(40)) == 1u);  // 120 > 100: the oldest goes
+    push_written(h, 1, 3, 40);  // 120 > 100: the oldest goes
     CHECK(h.bytes() == 80);
-    CHECK(h.holds_after(1, 3));
-    CHECK(h.holds_after(2, 3));
-    CHECK(h.holds_after(3, 3));
-    CHECK_FALSE(h.holds_after(0, 3));  // seq 1 is gone
-    CHECK_FALSE(h.holds_after(4, 3));  // never sent
-    std::vector<std::size_t> sizes;
-    h.each_after(2, [&](const frame& f) { sizes.push_back(f->size()); });
-    CHECK(sizes == std::vector<std::size_t>{40});
-    // A message over the bound alone is still kept, as the newest.
-    CHECK(h.push(4, text_of(500)) == 3u);
-    CHECK(h.size() == 1);
-    CHECK(h.holds_after(3, 4));
+    CHECK(h.size() == 2);
+    SECTION("a resume from inside the bound is served") {
+        CHECK(h.holds_after(1, 3));
+        CHECK(h.holds_after(2, 3));
+        CHECK(h.holds_after(3, 3));
+        CHECK(sizes_after(h, 2) == std::vector<std::uint64_t>{40});
+    }
+    SECTION("a resume from before it is not") { CHECK_FALSE(h.holds_after(0, 3)); }
+    SECTION("one claiming what was never sent is not") { CHECK_FALSE(h.holds_after(4, 3)); }
+    SECTION("a message over the bound alone is kept while the connection holds it") {
+        auto big = text_of(500);
+        h.push(4, big);
+        h.handed(4);
+        CHECK(h.size() == 1);  // the two written ones went; this one is still queued
+        CHECK(h.holds_after(3, 4));
+        big.reset();  // written
+        h.push(5, text_of(10));
+        h.handed(5);
+        CHECK(h.size() == 1);
+        CHECK(h.holds_after(4, 5));
+        CHECK_FALSE(h.holds_after(3, 5));
+    }
+}
+
+TEST_CASE("messages the connection still holds are not trimmed", "[session][history]") {
+    history h(100);
+    std::vector<frame> queued;  // the connection's queue
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+        queued.push_back(text_of(40));
+        h.push(seq, queued.back());
+        h.handed(seq);
+    }
+    CHECK(h.bytes() == 160);                           // over the bound, but none written yet
+    queued.erase(queued.begin(), queued.begin() + 2);  // seq 1 and 2 written
+    h.trim();
+    CHECK(h.bytes() == 80);
+    CHECK(h.holds_after(2, 4));
+    CHECK_FALSE(h.holds_after(1, 4));
+}
+
+TEST_CASE("messages never handed to a connection stay, and are counted apart",
+          "[session][history]") {
+    history h(100);
+    push_written(h, 1, 2, 40);
+    h.push(3, text_of(40));  // in the grace: no connection
+    h.push(4, text_of(40));
+    CHECK(h.unhanded_bytes() == 80);
+    CHECK(h.bytes() == 160);  // written ones within the bound, unhanded ones on top
+    h.push(5, text_of(40));
+    CHECK(h.holds_after(0, 5));
+    h.handed(5);  // a resume re-sent them
+    CHECK(h.unhanded_bytes() == 0);
 }
 
 TEST_CASE("an empty history serves only a resume that lacks nothing", "[session][history]") {

@@ -31,8 +31,9 @@ const json video_offer = {{"type", "offer"},
 
 /// Lifts every limit but the ones a test sets.
 void unlimited(session_fixture& f) {
-    f.settings.limits = {1000000, 1000000, 1000000, 1000000, 1000000, 1000000};
-    f.settings.max_errors = 1000000;
+    auto& l = f.settings.limits;
+    l.messages_per_second = l.burst = l.joins_per_second = l.join_burst = 1000000;
+    l.pair_max_offers = l.pair_max_candidates = l.max_errors = 1000000;
 }
 
 }  // namespace
@@ -71,7 +72,7 @@ TEST_CASE("rate_limited counts toward the error budget: 1008 when spent", "[sess
     unlimited(f);
     f.settings.limits.burst = 1;
     f.settings.limits.messages_per_second = 1;
-    f.settings.max_errors = 3;
+    f.settings.limits.max_errors = 3;
     auto a = f.connect();
     a.say({{"type", "ping"}});
     a.say({{"type", "ping"}});

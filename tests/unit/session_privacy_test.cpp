@@ -264,7 +264,7 @@ TEST_CASE("after a resume, the connection's credentials are those of its new hel
           "[session][privacy][credentials]") {
     session_fixture f;
     with_turn(f);
-    f.settings.resume_grace = 1h;
+    f.settings.limits.resume_grace = 1h;
     auto a = f.connect();
     a.say({{"type", "join"}, {"mode", "text"}});
     f.run_all();

@@ -136,11 +136,11 @@ TEST_CASE("a waiting session is not matched in its grace, and is once it resumes
 
 TEST_CASE("a last_seq whose successors are not all held gets resume_failed", "[session][resume]") {
     session_fixture f;
-    f.settings.max_outbound_bytes = 200;  // the history holds about two offers
+    f.settings.limits.max_unacked_bytes = 200;  // the history holds about two written offers
     auto [a, b] = paired(f, f.home1, f.home2);
-    a.drop();
     for (int i = 0; i < 3; ++i) b.say(offer_with(std::to_string(10 + i)));
     f.run_all();
+    a.drop();
 
     SECTION("too far back") {
         auto again = f.connect();
@@ -157,9 +157,9 @@ TEST_CASE("a last_seq whose successors are not all held gets resume_failed", "[s
     }
 }
 
-TEST_CASE("in the grace, losing an unsent message ends the session", "[session][resume]") {
+TEST_CASE("in the grace, messages past max_outbound_bytes end the session", "[session][resume]") {
     session_fixture f;
-    f.settings.max_outbound_bytes = 200;
+    f.settings.limits.max_outbound_bytes = 200;
     auto [a, b] = paired(f, f.home1, f.home2);
     a.drop();
     for (int i = 0; i < 4; ++i) b.say(offer_with(std::to_string(20 + i)));

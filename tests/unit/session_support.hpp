@@ -118,6 +118,10 @@ public:
     void close(protocol::close_code code) override {
         if (!closed_with) closed_with = code;
     }
+    void close_now(protocol::close_code code) override {
+        if (!closed_with) closed_with = code;
+        closed_at_once = true;
+    }
     void attach(std::shared_ptr<session::signaling_session> s) override { attached = std::move(s); }
 
     /// The types sent since the last call, in order.
@@ -136,6 +140,7 @@ public:
 
     std::vector<json> frames;  ///< hello included
     std::optional<protocol::close_code> closed_with;
+    bool closed_at_once = false;
     std::shared_ptr<session::signaling_session> attached;
     bool fail_next_send = false;  ///< the next send() throws, as an allocation may
 
@@ -158,9 +163,10 @@ struct client {
     void say_text(const std::string& text) {
         home->on([&] { current()->receive(connection, text); });
     }
-    /// The connection drops without a close frame.
-    void drop() {
-        home->on([&] { current()->transport_closed(connection, false); });
+    /// The connection drops without a close frame, handing the session its
+    /// `place` in the connection limits, if the test gives one.
+    void drop(std::shared_ptr<session::place> place = nullptr) {
+        home->on([&] { current()->transport_closed(connection, false, std::move(place)); });
     }
     /// The client sends a close frame.
     void close() {
@@ -183,7 +189,7 @@ struct session_fixture {
         session::session_settings s;
         s.now = [this] { return now; };
         s.wall_now = [this] { return wall; };
-        s.resume_grace = std::chrono::milliseconds(10000);
+        s.limits.resume_grace = std::chrono::milliseconds(10000);
         return s;
     }();
     match::matcher matcher{[] {

@@ -82,7 +82,7 @@ TEST_CASE("seq counts every sequenced message from 1", "[session]") {
 TEST_CASE("the error budget closes with 1008 when spent, and the session ends at once",
           "[session]") {
     session_fixture f;
-    f.settings.max_errors = 3;
+    f.settings.limits.max_errors = 3;
     auto a = f.connect();
     auto b = f.connect();
     a.say({{"type", "join"}});

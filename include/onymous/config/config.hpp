@@ -51,6 +51,10 @@ struct limits_settings {
     std::uint64_t join_burst = 5;
     std::uint64_t max_errors = 20;
     std::uint64_t max_outbound_bytes = 1048576;
+    /// Per session: the resume history above the client's last ack.
+    std::uint64_t max_unacked_bytes = 65536;
+    /// The whole process: queues, histories and read buffers together.
+    std::uint64_t max_buffered_bytes = 536870912;
     std::uint64_t pair_max_offers = 20;
     std::uint64_t pair_max_candidates = 200;
     duration handshake_timeout = std::chrono::seconds(10);
@@ -114,6 +118,7 @@ struct logging_settings {
 struct cluster_settings {
     std::string redis;
     std::string node_id;
+    std::string key_prefix = "onymous";
     duration heartbeat_interval = std::chrono::seconds(1);
     duration node_timeout = std::chrono::seconds(5);
 

@@ -80,8 +80,13 @@ struct resume_message {
     std::uint64_t last_seq = 0;
 };
 
+/// The client has every message up to `seq` (PROTOCOL.md, Acknowledgements).
+struct ack_message {
+    std::uint64_t seq = 0;
+};
+
 using client_message = std::variant<join_message, sdp_message, candidate_message, next_message,
-                                    leave_message, ping_message, resume_message>;
+                                    leave_message, ping_message, resume_message, ack_message>;
 
 /// The name of a message's `type`, as on the wire.
 std::string_view type_name(const client_message& message);

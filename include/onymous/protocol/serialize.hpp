@@ -3,6 +3,7 @@
 // from validated fields only. Sequenced messages get their "seq" added by the
 // receiving session when it sends them (see session/signaling_session.hpp).
 
+#include <onymous/config/config.hpp>
 #include <onymous/protocol/messages.hpp>
 
 #include <nlohmann/json.hpp>
@@ -25,16 +26,10 @@ struct ice_server {
     std::string credential;  ///< empty = omitted (STUN)
 };
 
-struct hello_limits {
-    std::uint64_t max_message_bytes = 0;
-    std::uint64_t max_sdp_bytes = 0;
-    std::uint64_t max_interests = 0;
-    std::uint64_t messages_per_second = 0;
-    std::uint64_t resume_grace_ms = 0;
-};
-
+/// `limits` and `max_interests` (matching.max_interests) give hello.limits.
 json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
-                bool relay_only, const hello_limits& limits);
+                bool relay_only, const config::limits_settings& limits,
+                std::uint64_t max_interests);
 json make_waiting();
 json make_matched(role r, const std::vector<std::string>& common_interests);
 /// `matched` that also hands out fresher TURN credentials ("iceServers" is

@@ -5,6 +5,7 @@
 // that the session refuses in one line; the texts are human, fixed, and
 // never carry the client's data. docs/protocol.md (Rate limits) lists them.
 
+#include <onymous/config/config.hpp>
 #include <onymous/protocol/messages.hpp>
 #include <onymous/relay/pair_caps.hpp>
 #include <onymous/relay/token_bucket.hpp>
@@ -13,16 +14,6 @@
 #include <string_view>
 
 namespace onymous::relay {
-
-/// The limits.* keys these checks enforce (config defaults).
-struct limit_settings {
-    std::uint64_t messages_per_second = 50;
-    std::uint64_t burst = 100;
-    std::uint64_t joins_per_second = 2;
-    std::uint64_t join_burst = 5;
-    std::uint64_t pair_max_offers = 20;
-    std::uint64_t pair_max_candidates = 200;
-};
 
 inline constexpr std::string_view too_many_messages = "too many messages, slow down";
 inline constexpr std::string_view too_many_joins = "too many join and next requests, slow down";
@@ -33,8 +24,8 @@ class connection_limits {
 public:
     using time_point = token_bucket::time_point;
 
-    /// Both buckets start full at `now`.
-    connection_limits(const limit_settings& s, time_point now);
+    /// Both buckets start full at `now`; the rates and caps are the limits.* keys.
+    connection_limits(const config::limits_settings& s, time_point now);
 
     /// Any client message, before it is parsed: one token of the message
     /// bucket.

@@ -10,6 +10,10 @@
 //    `raddr 0.0.0.0 rport 0` (`raddr ::` when it was IPv6);
 //  - the address of every `c=` and `a=rtcp:` line is blanked to `0.0.0.0`
 //    (`::` for IP6);
+//  - an `a=remote-candidates:` line (RFC 8839) keeps only the triples whose
+//    address is inside the relay networks, and goes when none is left (or
+//    when there are no relay networks: nothing then proves an address is a
+//    relay's);
 //  - every other byte, line endings included, is left as it was.
 // Filtering the output again changes nothing. Fuzzed by
 // tests/fuzz/relay_only_fuzz.cpp; docs/privacy.md says what it protects.
@@ -49,6 +53,10 @@ public:
     bool apply(protocol::candidate_message& message) const;
 
 private:
+    /// The value of an a=remote-candidates line: appends what may stay and
+    /// returns true, or false when nothing may.
+    bool filter_remote_candidates(std::string_view value, std::string& out) const;
+
     address::network_set relay_networks_;
 };
 

@@ -5,7 +5,9 @@
 // the unit tests with a queue they run by hand and a manual clock. No Asio
 // here: the session layer stays free of sockets and event loops.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -39,8 +41,14 @@ public:
         return sessions_;
     }
 
+    /// Resume history bytes of this home's sessions (/metrics); a counter of
+    /// its own per home, so that no line is shared on the relay path.
+    std::atomic<std::uint64_t>& history_gauge() { return history_bytes_; }
+    std::uint64_t history_bytes() const { return history_bytes_.load(std::memory_order_relaxed); }
+
 private:
     std::unordered_map<signaling_session*, std::weak_ptr<signaling_session>> sessions_;
+    std::atomic<std::uint64_t> history_bytes_{0};
 };
 
 }  // namespace onymous::session

@@ -13,6 +13,7 @@
 
 #include <onymous/config/config.hpp>
 #include <onymous/match/matcher.hpp>
+#include <onymous/memory/budget.hpp>
 #include <onymous/metrics/histogram.hpp>
 #include <onymous/protocol/messages.hpp>
 #include <onymous/protocol/parse.hpp>
@@ -44,19 +45,16 @@ using state = protocol::session_state;
 /// What the sessions of a daemon share, as of one configuration: a reload
 /// makes a new one, and each session keeps the one it started with.
 struct session_settings {
-    protocol::parse_limits parse;
-    protocol::hello_limits hello;
-    /// Per-connection rates and per-pairing caps (relay/connection_limits).
-    relay::limit_settings limits;
-    std::uint64_t max_errors = 20;
+    /// The limits.* keys: rates and per-pairing caps (relay/connection_limits),
+    /// the error budget, the resume grace, the bounds on what is held for the
+    /// client (max_outbound_bytes, max_unacked_bytes), and hello.limits.
+    config::limits_settings limits;
+    /// matching.max_interests: for the parser and hello.limits.
+    std::uint64_t max_interests = config::matching_settings{}.max_interests;
     std::chrono::milliseconds error_window{10000};
     /// Relay messages that arrive this soon after a pairing ended are
     /// dropped silently (trickle races), not refused.
     std::chrono::milliseconds trickle_grace{10000};
-    std::chrono::milliseconds resume_grace{10000};
-    /// Bounds the replay history and the relays held for a pairing whose
-    /// `matched` is still on its way (limits.max_outbound_bytes).
-    std::size_t max_outbound_bytes = 1048576;
     /// ice.privacy: relay_only. hello says "iceTransportPolicy":"relay",
     /// and what is relayed passes relay/relay_only (ice.relay_networks).
     bool relay_only = false;
@@ -73,9 +71,13 @@ struct session_settings {
 /// One configuration's settings with what is built from them once.
 struct session_snapshot {
     explicit session_snapshot(session_settings s)
-        : settings(std::move(s)), relay_filter(address::network_set(settings.ice.relay_networks)) {}
+        : settings(std::move(s)),
+          parse{settings.limits.max_sdp_bytes, settings.max_interests},
+          relay_filter(address::network_set(settings.ice.relay_networks)) {}
 
     const session_settings settings;
+    /// What the parser checks against, from the same limits.
+    const protocol::parse_limits parse;
     /// Applied to every offer, answer and candidate when settings.relay_only.
     const relay::relay_only_filter relay_filter;
 };
@@ -111,7 +113,9 @@ struct session_counters {
 /// Everything the sessions of a daemon share.
 struct session_context {
     session_context(std::shared_ptr<const session_snapshot> first, match::matcher& m)
-        : matcher(m), initial_(std::move(first)) {}
+        : matcher(m),
+          budget(first->settings.limits.max_buffered_bytes),
+          initial_(std::move(first)) {}
     session_context(session_settings s, match::matcher& m)
         : session_context(std::make_shared<const session_snapshot>(std::move(s)), m) {}
 
@@ -122,6 +126,8 @@ struct session_context {
     const std::shared_ptr<const session_snapshot>& initial() const { return initial_; }
 
     match::matcher& matcher;
+    /// limits.max_buffered_bytes: what sessions and connections hold.
+    memory::budget budget;
     directory tokens;
     session_counters counters;
     /// Set once when the daemon starts draining (SIGTERM).
@@ -151,9 +157,10 @@ public:
     void receive(const std::shared_ptr<transport>& from, std::string_view text);
     /// Connection `from` ended: `clean` for a close frame or a close the
     /// server made for the client's own fault (the session ends), otherwise
-    /// a drop (the resume grace begins). Ignored from a connection that is
-    /// no longer this session's.
-    void transport_closed(const std::shared_ptr<transport>& from, bool clean);
+    /// a drop (the resume grace begins, holding the connection's `place`).
+    /// Ignored from a connection that is no longer this session's.
+    void transport_closed(const std::shared_ptr<transport>& from, bool clean,
+                          std::shared_ptr<place> place = nullptr);
     /// The daemon drains (PROTOCOL.md, Draining): tells the client, ends the
     /// session now unless it is paired.
     void drain();
@@ -174,6 +181,10 @@ public:
 
     /// Home thread only (for tests and metrics).
     state current_state() const { return state_; }
+    /// What this session holds against the budget: the frames it made (in
+    /// its history, in a connection's queue), held relays.
+    const memory::account& account() const { return *account_; }
+    const history& replay_history() const { return history_; }
     bool ended() const { return life_ == life::ended; }
     bool in_grace() const { return life_ == life::in_grace; }
     const std::string& resume_token() const { return token_; }
@@ -210,6 +221,7 @@ private:
     void handle(const protocol::leave_message& m);
     void handle(const protocol::ping_message& m);
     void handle(const protocol::resume_message& m);
+    void handle(const protocol::ack_message& m);
     bool refuse_when_draining(std::string_view ref);
     /// `reason` is a limit's answer (relay/connection_limits): true when it
     /// refused, after answering rate_limited.
@@ -229,8 +241,9 @@ private:
     void close_if_drained();
 
     // Life: connections, grace, resume, end (session_lifetime.cpp).
-    void on_transport_closed(const std::shared_ptr<transport>& from, bool clean);
-    void begin_grace();
+    void on_transport_closed(const std::shared_ptr<transport>& from, bool clean,
+                             std::shared_ptr<place> place);
+    void begin_grace(std::shared_ptr<place> place);
     void on_grace_expired();
     /// `expiry`: of the credentials the fresh session's hello gave the connection.
     void take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
@@ -240,18 +253,22 @@ private:
     void resume_refused();
     /// Ends the session: the matcher forgets it (the partner gets
     /// partner_left), the token is gone, the connection, if any, is closed
-    /// with `code` (nullopt: it is gone already, or is being handed over).
-    void end(std::optional<protocol::close_code> code);
+    /// with `code` (nullopt: it is gone already, or is being handed over),
+    /// after what is queued or, `at_once`, dropping it.
+    void end(std::optional<protocol::close_code> code, bool at_once = false);
+    /// The budget chose this session (limits.max_buffered_bytes); on the
+    /// home's thread (the account's callback posts it here).
+    void evict();
+    void drop_early_relays();
 
     // Output (session_output.cpp).
     void send_sequenced(const protocol::json& message);
     /// `text` is a sequenced message's wire text without seq: completes it.
     void send_sequenced_text(std::string text);
     void send_unsequenced(std::string text);
+    /// A server message as a frame charged to this session's account.
+    frame make_frame(std::string text) { return memory::charged_text(account_, std::move(text)); }
     void refuse(protocol::error_code code, std::string_view message, std::string_view ref);
-    /// Pushes to the history; in the grace, losing an unsent message there
-    /// ends the session (the client stopped reading, so to speak).
-    void remember(std::uint64_t seq, const frame& text);
 
     const session_settings& settings() const { return snapshot_->settings; }
 
@@ -266,6 +283,8 @@ private:
     /// matched's); nullopt without TURN.
     std::optional<std::chrono::system_clock::time_point> credentials_expiry_;
     std::unique_ptr<timer> grace_timer_;
+    /// In the grace: the dropped connection's place in the connection limits.
+    std::shared_ptr<place> held_place_;
 
     match::matcher::member* member_ = nullptr;  ///< attached at the first join
     bool received_any_ = false;
@@ -277,9 +296,9 @@ private:
     clock::time_point waiting_since_{};        ///< of the last join or next (metrics)
     clock::time_point read_at_{};              ///< of the client message being handled
     std::uint64_t seq_ = 0;
-    /// Highest seq handed to a connection; in the grace, later ones exist
-    /// only in the history.
-    std::uint64_t handed_seq_ = 0;
+    /// Shared with every frame it made, which may outlive the session in a
+    /// closing connection's queue.
+    std::shared_ptr<memory::account> account_;
     history history_;
     error_budget errors_;
     relay::connection_limits limits_;
@@ -299,7 +318,9 @@ private:
     /// While handing_over: what the client sent after its resume, and
     /// whether its connection already ended, for whichever session wins.
     std::vector<std::string> handover_texts_;
+    std::size_t handover_bytes_ = 0;
     std::optional<bool> handover_closed_clean_;
+    std::shared_ptr<place> handover_place_;
 };
 
 }  // namespace onymous::session

@@ -18,6 +18,15 @@ class signaling_session;
 /// history and the connection's write queue; immutable once built.
 using frame = std::shared_ptr<const std::string>;
 
+/// A connection's place in the daemon's connection limits
+/// (limits.max_connections and the per-address ones), released when
+/// destroyed. A session in its resume grace keeps its dropped connection's
+/// place until it is resumed or its grace ends (PROTOCOL.md, Transport).
+class place {
+public:
+    virtual ~place() = default;
+};
+
 class transport {
 public:
     virtual ~transport() = default;
@@ -26,6 +35,8 @@ public:
     /// Closes with `code` after what is queued. The connection reports its
     /// end to its session as usual; a session that has let go ignores it.
     virtual void close(protocol::close_code code) = 0;
+    /// Closes with `code` at once, dropping what is queued (an eviction).
+    virtual void close_now(protocol::close_code code) = 0;
     /// From now on the client's messages and the connection's end go to `s`
     /// (a resume handed this connection to an older session).
     virtual void attach(std::shared_ptr<signaling_session> s) = 0;

@@ -1,0 +1,139 @@
+// The process-wide budget (limits.max_buffered_bytes): one counter for the
+// sum, eviction of the largest holder when it is passed, the 90 % mark.
+
+#include <onymous/memory/budget.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <vector>
+
+using onymous::memory::account;
+using onymous::memory::budget;
+
+namespace {
+
+/// An account that records being evicted, as a session's posts its end.
+struct holder {
+    explicit holder(budget& b) : acc(b, [this] { ++evicted; }) {}
+    int evicted = 0;
+    account acc;
+};
+
+}  // namespace
+
+TEST_CASE("the budget sums every account and is back to exactly 0 when they are gone",
+          "[memory][budget]") {
+    budget b(1000);
+    {
+        holder x(b);
+        holder y(b);
+        x.acc.add(100);
+        y.acc.add(250);
+        x.acc.remove(40);
+        CHECK(b.used() == 310);
+        y.acc.move_to(x.acc, 50);
+        CHECK(x.acc.bytes() == 110);
+        CHECK(y.acc.bytes() == 200);
+        CHECK(b.used() == 310);
+    }
+    CHECK(b.used() == 0);
+    CHECK(b.listed() == 0);
+    CHECK(b.evictions() == 0);
+}
+
+TEST_CASE("above the limit the largest holder is evicted, once", "[memory][budget]") {
+    budget b(64 * 1024);
+    const auto big = b.listing_threshold();
+    holder small(b), middle(b), large(b);
+    small.acc.add(big);
+    large.acc.add(big * 4);
+    middle.acc.add(big * 2);
+    CHECK(b.listed() == 3);
+    CHECK(b.evictions() == 0);
+
+    // A reload lowers the limit; this add passes it: the largest goes, not
+    // the one adding.
+    b.set_limit(b.used());
+    small.acc.add(1);
+    CHECK(large.evicted == 1);
+    CHECK(middle.evicted == 0);
+    CHECK(small.evicted == 0);
+    CHECK(b.evictions() == 1);
+    CHECK(large.acc.evicted());
+
+    SECTION("while the chosen one has not given its bytes back, nobody else goes") {
+        small.acc.add(1);
+        CHECK(middle.evicted == 0);
+        CHECK(small.evicted == 0);
+        CHECK(b.evictions() == 1);
+    }
+    SECTION("once it has and the sum is over again, the largest then goes") {
+        large.acc.remove(large.acc.bytes());
+        CHECK(b.used() == big * 3 + 1);
+        middle.acc.add(b.limit());  // middle is now the largest, and the sum is over
+        CHECK(middle.evicted == 1);
+        CHECK(small.evicted == 0);
+        CHECK(large.evicted == 1);  // evicted once only
+        CHECK(b.evictions() == 2);
+    }
+}
+
+TEST_CASE("eviction takes several holders when one is not enough", "[memory][budget]") {
+    budget b(64 * 1024);
+    const auto unit = b.listing_threshold();
+    std::vector<std::unique_ptr<holder>> holders;
+    for (int i = 0; i < 4; ++i) {
+        holders.push_back(std::make_unique<holder>(b));
+        holders.back()->acc.add(unit * static_cast<std::uint64_t>(i + 2));
+    }
+    // Over by more than the largest holds: the two largest go, largest first.
+    b.set_limit(b.used() - unit * 6);
+    holders[0]->acc.add(1);
+    CHECK(holders[3]->evicted == 1);
+    CHECK(holders[2]->evicted == 1);
+    CHECK(holders[1]->evicted == 0);
+    CHECK(holders[0]->evicted == 0);
+}
+
+TEST_CASE("small holders are not candidates; a holder that shrinks leaves the list",
+          "[memory][budget]") {
+    budget b(64 * 1024);
+    holder h(b);
+    h.acc.add(b.listing_threshold() - 1);
+    CHECK(b.listed() == 0);
+    h.acc.add(1);
+    CHECK(b.listed() == 1);
+    h.acc.remove(b.listing_threshold() / 4);
+    CHECK(b.listed() == 1);  // hysteresis: still above half the threshold
+    h.acc.remove(b.listing_threshold() / 2);
+    CHECK(b.listed() == 0);
+}
+
+TEST_CASE("above 90 % of the limit the budget is nearly full", "[memory][budget]") {
+    budget b(1000);
+    holder h(b);
+    h.acc.add(900);
+    CHECK_FALSE(b.nearly_full());
+    h.acc.add(1);
+    CHECK(b.nearly_full());
+    b.set_limit(2000);
+    CHECK_FALSE(b.nearly_full());
+}
+
+TEST_CASE("a charged text is counted once, however many hold it, until the last lets go",
+          "[memory][budget]") {
+    budget b(1 << 20);
+    auto acc = std::make_shared<account>(b, [] {});
+    auto text = onymous::memory::charged_text(acc, std::string(300, 'x'));
+    auto queued = text;  // the history and a connection's queue share it
+    CHECK(*queued == std::string(300, 'x'));
+    CHECK(b.used() == 300);
+    CHECK(acc->bytes() == 300);
+    text.reset();
+    CHECK(b.used() == 300);
+    acc.reset();  // the session is gone; its frame still sits in a queue
+    CHECK(b.used() == 300);
+    queued.reset();
+    CHECK(b.used() == 0);
+}
