@@ -11,6 +11,7 @@ churn_run::churn_run(const options& opts)
       launcher_(opts.clients, opts.concurrency == 0 ? 64 : opts.concurrency,
                 [this](std::size_t i) { clients_[i]->open(); }),
       timer_(ioc_),
+      tick_timer_(ioc_),
       ticker_(ioc_, "churn", !opts.quiet, [this] { return progress_line(); }),
       cpu_(opts.server_pid) {
     if (opts.tls) tls_ = std::make_unique<tls_client_context>();
@@ -61,10 +62,28 @@ void churn_run::start_window() {
     timer_.async_wait([this](const error_code& ec) {
         if (!ec) stop_window();
     });
+    tick();
+}
+
+void churn_run::tick() {
+    const auto now = steady::now();
+    for (auto& client : clients_) client->tick(now);
+    if (!running_) return;
+    tick_timer_.expires_after(std::chrono::milliseconds(100));
+    tick_timer_.async_wait([this](const error_code& ec) {
+        if (!ec) tick();
+    });
+}
+
+steady::duration churn_run::chat_time() {
+    std::uniform_real_distribution<double> seconds(opts_.next_after / 2, opts_.next_after * 1.5);
+    return std::chrono::duration_cast<steady::duration>(
+        std::chrono::duration<double>(seconds(random_)));
 }
 
 void churn_run::stop_window() {
     running_ = false;
+    tick_timer_.cancel();
     cpu_.stop();
     seconds_ = seconds_between(started_, steady::now());
     ticker_.stop();
@@ -98,6 +117,32 @@ void churn_client::ask(std::string_view text) {
     connection_.send(text);
 }
 
+void churn_client::tick(steady::time_point now) {
+    if (state_ == state::broken || state_ == state::connecting) return;
+    if (auto ack = acker_.due(now); !ack.empty()) send_ack(ack);
+    if (state_ == state::chatting && next_at_ && now >= *next_at_) {
+        next_at_.reset();
+        if (!run_.running()) {
+            state_ = state::stopped;
+            return;
+        }
+        ask(R"({"type":"next"})");
+    }
+}
+
+void churn_client::send_ack(const std::string& ack) { connection_.send_copy(ack); }
+
+void churn_client::negotiated() {
+    run_.negotiated();
+    if (!run_.running()) {
+        state_ = state::stopped;
+        return;
+    }
+    if (run_.opts().next_after <= 0) return ask(R"({"type":"next"})");
+    state_ = state::chatting;
+    next_at_ = steady::now() + run_.chat_time();
+}
+
 void churn_client::fail(const std::string& kind) {
     const bool before_greeting = state_ == state::connecting;
     state_ = state::broken;
@@ -115,11 +160,25 @@ void churn_client::on_message(std::string_view text) {
     if (state_ == state::connecting) {
         if (type != "hello") return fail("first message was not hello but " + std::string(type));
         const auto hello = nlohmann::json::parse(text, nullptr, false);
+        std::uint64_t max_unacked = 0;
+        if (run_.opts().ack && !hello.is_discarded() && hello.contains("limits"))
+            max_unacked = hello["limits"].value("maxUnackedBytes", std::uint64_t{0});
+        acker_.start(max_unacked);
         state_ = state::greeted;
         run_.attempted(true,
                        !hello.is_discarded() && hello.value("iceTransportPolicy", "") == "relay");
         return;
     }
+    // Acknowledged once handled, whatever it was.
+    struct ack_after {
+        churn_client& self;
+        std::string_view text;
+        ~ack_after() {
+            if (self.state_ == state::broken) return;
+            if (auto ack = self.acker_.processed(text, steady::now()); !ack.empty())
+                self.send_ack(ack);
+        }
+    } acked{*this, text};
     if (type == "waiting" || state_ == state::stopped || state_ == state::broken) return;
     if (type == "error")
         return run_.errors().add("server error " + std::string(string_field(text, "code")));
@@ -158,12 +217,7 @@ void churn_client::on_message(std::string_view text) {
         return connection_.send(run_.text(1, 3));
     case state::awaiting_last_candidate:
         if (type != "candidate") return unexpected();
-        run_.negotiated();
-        if (!run_.running()) {
-            state_ = state::stopped;
-            return;
-        }
-        return ask(next);
+        return negotiated();
     default: return unexpected();
     }
 }

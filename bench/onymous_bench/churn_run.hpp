@@ -6,11 +6,14 @@
 // sends `next` itself. The window opens when all clients have their hello,
 // and every client joins at once.
 
+#include "acker.hpp"
 #include "common.hpp"
 #include "histogram.hpp"
 #include "proc_stats.hpp"
 
 #include <memory>
+#include <optional>
+#include <random>
 #include <vector>
 
 namespace onymous::bench {
@@ -22,6 +25,8 @@ public:
     churn_client(churn_run& run, std::size_t index);
     void open();
     void join();
+    /// The run's 100 ms tick: an ack due by time, a pause that is over.
+    void tick(steady::time_point now);
     ws_connection& connection() { return connection_; }
     bool greeted() const { return state_ != state::connecting && state_ != state::broken; }
     bool done() const { return state_ == state::broken || ended_; }
@@ -40,17 +45,24 @@ private:
         awaiting_candidate,       // answerer, after its answer
         awaiting_last_candidate,  // offerer, after its candidate
         awaiting_partner_left,    // answerer, after its candidate
+        chatting,                 // offerer, negotiated, until next_at_
         stopped,
         broken
     };
     void ask(std::string_view text);
     void fail(const std::string& kind);
+    /// The offerer's pairing is negotiated: next now, or after a chat.
+    void negotiated();
+    void send_ack(const std::string& ack);
 
     churn_run& run_;
     std::size_t index_;
     state state_ = state::connecting;
     bool ended_ = false;
     steady::time_point asked_;
+    /// While chatting (--next-after): when to press next.
+    std::optional<steady::time_point> next_at_;
+    acker acker_;
     ws_connection connection_;
 };
 
@@ -75,6 +87,8 @@ public:
     void negotiated() {
         if (running_) ++negotiated_;
     }
+    /// How long a negotiated pair chats before next (--next-after).
+    steady::duration chat_time();
     /// A connection ended.
     void ended() {
         if (closing_ && all_done()) ioc_.stop();
@@ -92,6 +106,7 @@ private:
     std::string progress_line() const;
     void start_window();
     void stop_window();
+    void tick();
     bool all_done() const;
 
     const options& opts_;
@@ -100,6 +115,8 @@ private:
     std::vector<std::unique_ptr<churn_client>> clients_;
     launch_window launcher_;
     boost::asio::steady_timer timer_;
+    boost::asio::steady_timer tick_timer_;
+    std::mt19937_64 random_{20261207};
     progress_ticker ticker_;
     error_tally errors_;
     latency_histogram join_to_matched_;

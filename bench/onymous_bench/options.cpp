@@ -25,7 +25,8 @@ Scenarios:
               plain TCP ping-pong on loopback (the latency floor)
   churn       --clients C clients: join, matched, offer, answer, 1 candidate
               each way, next, again, for --seconds T (plain by default);
-              pairings/s and join-to-matched latency
+              pairings/s and join-to-matched latency; with --next-after S the
+              pairs chat about S seconds before next
 
 Server:
   --url URL             ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (HOST an
@@ -53,6 +54,11 @@ Load:
   --rate R              relay: open loop, R messages/s over all pairs (0 = closed loop)
   --sdp-bytes B         relay, churn: bytes of each SDP (2200)
   --clients C           churn: clients (100)
+  --next-after S        churn: seconds a negotiated pair stays before next,
+                        drawn from S/2 to 3S/2 (0: next at once)
+  --no-ack              relay, churn: never send ack (by default the clients
+                        ack as the protocol suggests: 8 messages, a quarter of
+                        maxUnackedBytes, or 500 ms)
 
 Floors (measured in the same run):
   --cert FILE --key FILE   handshake: the server's certificate and key
@@ -198,6 +204,10 @@ bool parse_options(int argc, char** argv, options& out) {
             out.sdp_bytes = size();
         } else if (arg == "--clients") {
             out.clients = size();
+        } else if (arg == "--next-after") {
+            out.next_after = parse_double(arg, value());
+        } else if (arg == "--no-ack") {
+            out.ack = false;
         } else if (arg == "--cert") {
             out.cert_file = std::string(value());
         } else if (arg == "--key") {

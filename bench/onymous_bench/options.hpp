@@ -42,6 +42,13 @@ struct options {
 
     // churn
     std::size_t clients = 100;
+    /// Once a pairing is negotiated, the offerer waits about this long (a
+    /// uniform draw from half to one and a half times it) before `next`:
+    /// strangers chatting. 0 = next at once (the closed loop).
+    double next_after = 0;
+
+    /// Acknowledge as the contract suggests (relay, churn); --no-ack: never.
+    bool ack = true;
 
     // handshake
     std::size_t sources = 4;  ///< source addresses the connectors cycle through

@@ -50,7 +50,10 @@ void relay_side::on_message(std::string_view text) {
             type == "partner_left")
             return run_.errors().add("server sent " + std::string(type) + " " +
                                      std::string(string_field(text, "code")));
-        return run_.relayed(*this, pair_, text);
+        run_.relayed(*this, pair_, text);
+        if (auto ack = acker_.processed(text, steady::now()); !ack.empty())
+            connection_.send_copy(std::move(ack));
+        return;
     case state::greeted:
     case state::broken: return;
     }
@@ -70,6 +73,10 @@ void relay_side::on_greeting(std::string_view text) {
     const auto hello = nlohmann::json::parse(text, nullptr, false);
     const bool relay_policy =
         !hello.is_discarded() && hello.value("iceTransportPolicy", "") == "relay";
+    std::uint64_t max_unacked = 0;
+    if (run_.opts().ack && !hello.is_discarded() && hello.contains("limits"))
+        max_unacked = hello["limits"].value("maxUnackedBytes", std::uint64_t{0});
+    acker_.start(max_unacked);
     state_ = state::joined;
     run_.greeted(relay_policy);
     connection_.send_copy(R"({"type":"join","mode":"video","interests":[")" + pair_.tag + "\"]}");

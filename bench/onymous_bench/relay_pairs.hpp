@@ -6,6 +6,7 @@
 // each pair sends on its own schedule and the send times of one direction
 // wait in a FIFO, which the protocol's in-order delivery keeps exact.
 
+#include "acker.hpp"
 #include "common.hpp"
 #include "histogram.hpp"
 #include "signaling_mix.hpp"
@@ -45,6 +46,8 @@ private:
     relay_run& run_;
     relay_pair& pair_;
     bool first_;
+    /// Counts only: a closed loop never leaves a message unacknowledged long.
+    acker acker_;
     bool offerer_ = false;
     state state_ = state::connecting;
     bool ended_ = false;

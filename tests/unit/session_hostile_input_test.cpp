@@ -21,15 +21,24 @@ namespace {
 /// The text table's daemon: e2e defaults (every rate far away), max_errors 10,
 /// max_sdp_bytes 4096, max_interests 4.
 void text_table_limits(session_fixture& f) {
-    f.settings.parse = {4096, 4};
-    f.settings.max_errors = 10;
-    f.settings.limits = {100000, 100000, 100000, 100000, 1000, 1000};
+    auto& l = f.settings.limits;
+    l.max_sdp_bytes = 4096;
+    f.settings.max_interests = 4;
+    l.max_errors = 10;
+    l.messages_per_second = l.burst = l.joins_per_second = l.join_burst = 100000;
+    l.pair_max_offers = l.pair_max_candidates = 1000;
 }
 
 /// The flood table's daemon.
 void flood_limits(session_fixture& f) {
-    f.settings.max_errors = 6;
-    f.settings.limits = {1, 20, 1, 3, 3, 4};
+    auto& l = f.settings.limits;
+    l.max_errors = 6;
+    l.messages_per_second = 1;
+    l.burst = 20;
+    l.joins_per_second = 1;
+    l.join_burst = 3;
+    l.pair_max_offers = 3;
+    l.pair_max_candidates = 4;
 }
 
 bool is_sequenced(const json& message) {

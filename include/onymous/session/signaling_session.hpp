@@ -117,7 +117,7 @@ struct session_context {
           budget(first->settings.limits.max_buffered_bytes),
           initial_(std::move(first)) {}
     session_context(session_settings s, match::matcher& m)
-        : session_context(std::make_shared<const session_snapshot>(std::move(s)), m) {}
+        : session_context(std::make_shared<session_snapshot>(std::move(s)), m) {}
 
     /// What a session starts with when its creator gives no configuration
     /// (the unit tests). The daemon always gives one: the configuration its
