@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the container tests (scripts/container-smoke,
 # tests/package/systemd-test, tests/package/compose-test): podman's
 # configuration, the one Debian base image they all start from, cached stage
@@ -139,8 +140,10 @@ find_package() {
     local deb=${1:-}
     if [ -z "$deb" ]; then
         local found=("$ONYMOUS_ROOT"/dist/onymousd_*_amd64.deb)
-        [ ${#found[@]} -eq 1 ] && [ -f "${found[0]}" ] ||
-            { echo "no single dist/onymousd_*_amd64.deb: run scripts/package first" >&2; return 1; }
+        if [ ${#found[@]} -ne 1 ] || [ ! -f "${found[0]}" ]; then
+            echo "no single dist/onymousd_*_amd64.deb: run scripts/package first" >&2
+            return 1
+        fi
         deb=${found[0]}
     fi
     [ -f "$deb" ] || { echo "$deb: no such package" >&2; return 1; }
