@@ -13,6 +13,7 @@ second is the first with a higher version).
 
 import asyncio
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -296,7 +297,8 @@ class Scenario:
                                   text=True)
         tracer_pid = None
         try:
-            words = tracer.stdout.readline().split()
+            ready, _, _ = select.select([tracer.stdout], [], [], 10)
+            words = tracer.stdout.readline().split() if ready else ["(nothing within 10 s)"]
             if len(words) != 2 or words[0] != "wedged":
                 fail(f"the ptrace wedge said {words}: {tracer.stderr.read()}")
             tracer_pid = words[1]
