@@ -14,6 +14,7 @@ second is the first with a higher version).
 import asyncio
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -438,6 +439,12 @@ class Scenario:
         print(f"purged; left for the operator: {sorted(left)}", flush=True)
 
     async def run(self):
+        try:
+            await self.steps()
+        finally:
+            shutil.rmtree(self.certs)  # the test's keys
+
+    async def steps(self):
         self.install()
         self.operator_start()
         self.security()
