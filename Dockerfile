@@ -8,9 +8,9 @@
 #   podman run -d -p 127.0.0.1:8080:8080 onymousd
 #
 # Without a Debian 12 host to build the package on, build it in a container
-# from the source tree first (docs/operations.md, "In a container"):
-#   podman run --rm -v "$PWD:/src:Z" -w /src debian:bookworm \
-#     sh -c 'apt-get update && apt-get install -y git && git config --global --add safe.directory /src && scripts/package --no-lintian'
+# from the source tree first (scripts/package installs what it needs;
+# docs/operations.md, "In a container"):
+#   podman run --rm -v "$PWD:/src" -w /src docker.io/library/debian:bookworm scripts/package --no-lintian
 #
 # --format docker matters: podman's default OCI format drops HEALTHCHECK.
 
