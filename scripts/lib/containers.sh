@@ -117,22 +117,39 @@ snapshot_images() {
     echo "-" >>"$1"
 }
 
+# The images the cached stages are made of, each stage's whole parent chain:
+# their intermediate images are the layer cache of the next build, so no run
+# removes them.
+_cache_chain() {
+    local tag id
+    for tag in $(podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$ONYMOUS_CACHE_IMAGE"); do
+        id=$(podman image inspect --format '{{.Id}}' "$tag")
+        while [ -n "$id" ]; do
+            echo "sha256:${id#sha256:}"
+            id=$(podman image inspect --format '{{.Parent}}' "$id" 2>/dev/null || true)
+        done
+    done
+}
+
 # remove_new_images FILE: this run's intermediate images, new since
-# snapshot_images FILE and untagged (a tagged image is someone's; one in use
-# by a container cannot be removed). A parent goes only once its children
-# have gone: repeat.
+# snapshot_images FILE, untagged (a tagged image is someone's; one in use by
+# a container cannot be removed) and not part of a cached stage. A parent
+# goes only once its children have gone: repeat.
 remove_new_images() {
-    local before=$1 id removed
+    local before=$1 keep id removed
     [ -s "$before" ] || return 0
+    keep=$(mktemp /tmp/onymous-images-kept.XXXXXX)
+    { cat "$before"; _cache_chain; } >"$keep"
     for _ in 1 2 3 4 5 6 7 8; do
         removed=0
         for id in $(podman images -a -q --no-trunc | sort -u); do
-            grep -qxF "$id" "$before" && continue
+            grep -qxF "$id" "$keep" && continue
             [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null)" = 0 ] || continue
             podman rmi "$id" >/dev/null 2>&1 && removed=1
         done
         [ "$removed" -eq 1 ] || break
     done
+    rm -f "$keep"
 }
 
 # The onymousd package to test: the argument, else the one in dist/.
