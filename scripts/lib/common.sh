@@ -11,8 +11,11 @@ ONYMOUS_PACKAGES=(
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (build/fuzz, tests/fuzz/)
   coturn  # tests/e2e/turn_test.cpp and tests/web: turnserver and turnutils_uclient
   libsystemd-dev  # sd_notify and socket activation
-  systemd  # systemd-analyze for scripts/check-systemd
+  systemd man-db  # systemd-analyze for scripts/check-systemd (verify runs man on Documentation=)
   chromium  # tests/web: the browser tests
+  build-essential debhelper dpkg-dev lintian  # scripts/package: the Debian package
+  podman buildah runc debootstrap catatonit  # the container tests (scripts/lib/containers.sh)
+  python3-websockets  # their WebSocket clients (scripts/lib/*.py, run by /usr/bin/python3)
 )
 
 # Node.js >= 20 and npm run the web client's tests (tests/web). Debian's npm
@@ -35,8 +38,13 @@ log() { printf '\n==> %s\n' "$*"; }
 
 # Installs the packages of ONYMOUS_PACKAGES (and any given) that are missing.
 install_missing_packages() {
+  install_packages_if_missing "${ONYMOUS_PACKAGES[@]}" "$@"
+}
+
+# Installs those of the given packages that are missing.
+install_packages_if_missing() {
   local missing=() package
-  for package in "${ONYMOUS_PACKAGES[@]}" "$@"; do
+  for package in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$package")
     fi

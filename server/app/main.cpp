@@ -3,6 +3,7 @@
 #include "app/daemon.hpp"
 #include "app/probe.hpp"
 
+#include <onymous/config/default_config.hpp>
 #include <onymous/config/load.hpp>
 
 #include <cstdio>
@@ -20,6 +21,7 @@ void print_usage(std::FILE* to) {
                  "usage: onymousd [--config FILE] [--ready-file FILE]\n"
                  "       onymousd --check-config FILE\n"
                  "       onymousd --probe URL\n"
+                 "       onymousd --print-default-config\n"
                  "       onymousd --version | --help\n"
                  "\n"
                  "  --config FILE        run with FILE (default %s)\n"
@@ -27,9 +29,23 @@ void print_usage(std::FILE* to) {
                  "  --ready-file FILE    once listening, write the bound ports to FILE as JSON\n"
                  "  --probe URL          GET http://HOST:PORT/PATH (e.g. the admin /healthz);\n"
                  "                       exit 0 on 200 within 3 s, else 1 (2: not an http URL)\n"
+                 "  --print-default-config\n"
+                 "                       print a complete configuration with every default\n"
                  "  --version            print the version\n"
                  "  --help               print this help\n",
                  default_config_path);
+}
+
+/// Centrifugo's `defaultconfig`: a file to start from, commented, every key
+/// with its default (`onymousd --print-default-config > onymousd.yaml`).
+int print_default_config() {
+    const std::string_view text = onymous::config::default_config_text();
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        std::fflush(stdout) != 0) {
+        std::fprintf(stderr, "onymousd: cannot write the default configuration\n");
+        return 1;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -48,6 +64,8 @@ int main(int argc, char** argv) {
         } else if (arg == "--version" || arg == "-v") {
             std::printf("onymousd %s\n", ONYMOUS_VERSION);
             return 0;
+        } else if (arg == "--print-default-config") {
+            return print_default_config();
         } else if (arg == "--config" && has_value) {
             config_path = argv[++i];
         } else if (arg == "--check-config" && has_value) {
