@@ -99,6 +99,40 @@ describe("onymous.js against onymousd", () => {
     }
   });
 
+  test("acks: after 8 messages at once, else within 500 ms; the server then keeps nothing", async () => {
+    const sent = [];
+    class Recording extends WebSocket {
+      send(data, ...rest) {
+        sent.push(JSON.parse(data));
+        return super.send(data, ...rest);
+      }
+    }
+    const acks = () => sent.filter((m) => m.type === "ack").map((m) => m.seq);
+    const until = async (done, what) => {
+      for (let i = 0; i < 100 && !(await done()); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(await done(), what);
+    };
+    const { a, b } = await pair(daemon.wsUrl, daemon.wsUrl, { WebSocket: Recording });
+    try {
+      // waiting (1) and matched (2): fewer than 8, so acked by time.
+      const start = Date.now();
+      await until(() => acks().includes(2), "seq 2 acked");
+      assert.ok(Date.now() - start < 1500);
+      for (let i = 0; i < 10; i++) b.client.signal({ type: "candidate", candidate: { ...CANDIDATE, usernameFragment: `u${i}` } });
+      for (let i = 0; i < 10; i++) await a.rec.waitFor("signal");
+      // The 8th unacknowledged message (seq 10) is acked at once, the last two by time.
+      await until(() => acks().includes(12), "seq 12 acked");
+      assert.deepEqual(acks(), [2, 10, 12]);
+      const history = async () => {
+        const text = await (await fetch(`${daemon.adminUrl}/metrics`)).text();
+        return Number(/^onymous_resume_history_bytes (\d+)$/m.exec(text)[1]);
+      };
+      await until(async () => (await history()) === 0, "the server's resume history is empty");
+    } finally {
+      closeAll();
+    }
+  });
+
   test("a server error is an event and changes nothing", async () => {
     const { client, rec } = makeClient(daemon.wsUrl);
     try {
