@@ -147,6 +147,9 @@ void budget_metrics(std::string& out, const net::server_context& ctx) {
            b.nearly_full() ? 1 : 0);
     std::uint64_t history = 0;
     for (const auto& w : ctx.workers) history += w->history_bytes();  // each a session::home
+    metric(out, "onymous_heap_trims_total", "counter",
+           "Times freed heap was given back to the system after a load spike (malloc_trim).",
+           read(ctx.stats.heap_trims_total));
     metric(out, "onymous_resume_history_bytes", "gauge",
            "Bytes of sent messages kept for a resume: those the clients have not acknowledged.",
            history);

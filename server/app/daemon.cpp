@@ -1,6 +1,7 @@
 #include "app/daemon.hpp"
 
 #include "admin/admin_server.hpp"
+#include "app/heap_trimmer.hpp"
 #include "app/logging.hpp"
 #include "app/loop_monitor.hpp"
 #include "app/reload.hpp"
@@ -76,6 +77,7 @@ public:
         for (auto& l : listeners_) l->start();
         admin_->start();
         monitor_->start();
+        trimmer_->start();
         context_->listening.store(true);
         notifier_.ready(status_line());
         arm_test_hooks();
@@ -109,23 +111,30 @@ private:
         sweep_timer_.emplace(workers_[0]->io());
         monitor_.emplace(control_, workers_, notifier_, context_->stats.stalled_loops,
                          [this] { return status_line(); });
-        shutdown_.emplace(shutdown_sequence::parts{*context_, *sessions_, workers_, listeners_,
-                                                   notifier_, drain_timeout_, control_,
-                                                   [this] {
-                                                       // On the control thread: its own objects.
-                                                       admin_->stop();
-                                                       monitor_->stop();
-                                                       hangups_->cancel();
-                                                       control_guard_.reset();
-                                                   },
-                                                   [this] {
-                                                       wake_timer_->cancel();
-                                                       sweep_timer_->cancel();
-                                                       signals_->cancel();
-                                                   }});
+        trimmer_.emplace(control_, *context_, context_->stats.heap_trims_total);
+        shutdown_.emplace(shutdown_sequence::parts{
+            *context_, *sessions_, workers_, listeners_, notifier_, drain_timeout_, control_,
+            [this] { stop_control_objects(); }, [this] { cancel_own_timers(); }});
         reloader_.emplace(options_.config_path, settings_,
                           reloader::targets{*context_, drain_timeout_, notifier_,
                                             [this] { return status_line(); }});
+    }
+
+    /// On the control thread, when stopping: what lives there.
+    void stop_control_objects() {
+        admin_->stop();
+        monitor_->stop();
+        trimmer_->stop();
+        hangups_->cancel();
+        control_guard_.reset();
+    }
+
+    /// On worker 0, when stopping: the matcher's wake-ups, the address
+    /// sweep, the signals.
+    void cancel_own_timers() {
+        wake_timer_->cancel();
+        sweep_timer_->cancel();
+        signals_->cancel();
     }
 
     void make_matcher() {
@@ -253,6 +262,7 @@ private:
     std::thread control_thread_;
     std::shared_ptr<admin::admin_server> admin_;
     std::optional<loop_monitor> monitor_;
+    std::optional<heap_trimmer> trimmer_;
     std::optional<asio::signal_set> hangups_;
 
     std::optional<reloader> reloader_;

@@ -91,6 +91,8 @@ struct counters {
     std::atomic<bool> last_reload_ok{true};
     /// Event loops that have not answered a heartbeat lately (app/loop_monitor).
     std::atomic<std::uint64_t> stalled_loops{0};
+    /// Freed heap given back to the system after a load spike (app/heap_trimmer).
+    std::atomic<std::uint64_t> heap_trims_total{0};
 };
 
 /// The codes closes_total counts; the last slot takes any other.
