@@ -196,8 +196,11 @@ private:
             }
         }
         buffer_.consume(buffer_.size());
-        // One large message must not cost the connection its size for life.
-        if (buffer_.capacity() > kept_read_buffer_bytes) buffer_.shrink_to_fit();
+        // Given back after every message: one large message must not cost
+        // the connection its size for life, and a connection between
+        // messages (almost always) holds none. Beast takes a fresh block for
+        // the next one, one allocation per message.
+        buffer_.shrink_to_fit();
         charge_read_buffer();
         // Keep reading while closing: the peer's close frame ends the read.
         if (status_ != status::closed) do_read();
@@ -387,9 +390,6 @@ private:
         }
         arm_timer();
     }
-
-    /// A read buffer grown past this by one large message is given back.
-    static constexpr std::size_t kept_read_buffer_bytes = 4096;
 
     websocket::stream<Stream> ws_;
     server_context& ctx_;

@@ -1,5 +1,7 @@
 #include <onymous/session/history.hpp>
 
+#include <iterator>
+
 namespace onymous::session {
 
 void history::push(std::uint64_t seq, frame text) {
@@ -13,7 +15,9 @@ void history::push(std::uint64_t seq, frame text) {
 
 void history::handed(std::uint64_t seq) {
     // Newest first: usually only the message just pushed.
-    for (auto it = entries_.rbegin(); it != entries_.rend() && it->seq > handed_; ++it)
+    const auto newest = std::make_reverse_iterator(entries_.end());
+    const auto oldest = std::make_reverse_iterator(entries_.begin());
+    for (auto it = newest; it != oldest && it->seq > handed_; ++it)
         if (it->seq <= seq) unhanded_bytes_ -= it->text->size();
     if (seq > handed_) handed_ = seq;
     trim();

@@ -2,6 +2,7 @@
 // sum, eviction of the largest holder when it is passed, the 90 % mark.
 
 #include <onymous/memory/budget.hpp>
+#include <onymous/memory/small_fifo.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -136,4 +137,27 @@ TEST_CASE("a charged text is counted once, however many hold it, until the last 
     CHECK(b.used() == 300);
     queued.reset();
     CHECK(b.used() == 0);
+}
+
+TEST_CASE("a small fifo keeps order, and gives its memory back once empty", "[memory][fifo]") {
+    onymous::memory::small_fifo<int> fifo;
+    CHECK(fifo.empty());
+    for (int i = 0; i < 100; ++i) fifo.push_back(i);
+    for (int i = 0; i < 60; ++i) {
+        CHECK(fifo.front() == i);
+        fifo.pop_front();  // compacts along the way
+    }
+    CHECK(fifo.size() == 40);
+    CHECK(*fifo.begin() == 60);
+    CHECK(fifo.back() == 99);
+    fifo.pop_back();
+    CHECK(fifo.back() == 98);
+    int expected = 60;
+    for (const int x : fifo) CHECK(x == expected++);
+    while (!fifo.empty()) fifo.pop_front();
+    CHECK(fifo.size() == 0);
+    fifo.push_back(7);
+    CHECK(fifo.front() == 7);
+    fifo.clear();
+    CHECK(fifo.empty());
 }

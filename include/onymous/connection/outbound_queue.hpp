@@ -9,10 +9,10 @@
 // only keeps order and counts. Its frames were charged to the budget by the
 // session that made them (memory::charged_text), whatever queue holds them.
 
+#include <onymous/memory/small_fifo.hpp>
 #include <onymous/session/transport.hpp>
 
 #include <cstddef>
-#include <deque>
 
 namespace onymous::connection {
 
@@ -53,7 +53,7 @@ private:
     void pop_front();
 
     std::size_t max_bytes_;
-    std::deque<session::frame> frames_;
+    memory::small_fifo<session::frame> frames_;
     std::size_t bytes_ = 0;
     bool writing_ = false;          ///< a write is outstanding
     bool front_in_flight_ = false;  ///< and frames_.front() is its frame

@@ -17,12 +17,12 @@
 // thread; the connection only ever lowers it, so a stale read only delays a
 // trim to the next change.
 
+#include <onymous/memory/small_fifo.hpp>
 #include <onymous/session/transport.hpp>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 
 namespace onymous::session {
 
@@ -85,7 +85,7 @@ private:
     std::size_t unhanded_bytes_ = 0;
     std::uint64_t handed_ = 0;
     std::uint64_t acked_ = 0;
-    std::deque<entry> entries_;
+    memory::small_fifo<entry> entries_;
 };
 
 }  // namespace onymous::session
