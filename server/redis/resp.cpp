@@ -3,23 +3,34 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+#include <array>
 #include <cstring>
 #include <new>
 
 namespace onymous::redis {
 
 void append_command(std::string& out, const std::vector<std::string>& argv) {
-    std::vector<const char*> pointers;
-    std::vector<std::size_t> lengths;
-    pointers.reserve(argv.size());
-    lengths.reserve(argv.size());
-    for (const std::string& argument : argv) {
-        pointers.push_back(argument.data());
-        lengths.push_back(argument.size());
+    // hiredis takes C arrays: on the stack for the usual few arguments.
+    constexpr std::size_t on_stack = 16;
+    std::array<const char*, on_stack> stack_pointers;
+    std::array<std::size_t, on_stack> stack_lengths;
+    std::vector<const char*> heap_pointers;
+    std::vector<std::size_t> heap_lengths;
+    const char** pointers = stack_pointers.data();
+    std::size_t* lengths = stack_lengths.data();
+    if (argv.size() > on_stack) {
+        heap_pointers.resize(argv.size());
+        heap_lengths.resize(argv.size());
+        pointers = heap_pointers.data();
+        lengths = heap_lengths.data();
+    }
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        pointers[i] = argv[i].data();
+        lengths[i] = argv[i].size();
     }
     char* command = nullptr;
-    const int length = ::redisFormatCommandArgv(&command, static_cast<int>(argv.size()),
-                                                pointers.data(), lengths.data());
+    const int length =
+        ::redisFormatCommandArgv(&command, static_cast<int>(argv.size()), pointers, lengths);
     if (length < 0) throw std::bad_alloc();
     out.append(command, static_cast<std::size_t>(length));
     ::redisFreeCommand(command);

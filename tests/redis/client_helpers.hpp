@@ -39,6 +39,19 @@ inline std::optional<redis::reply> call(boost::asio::io_context& io, redis::conn
     return *result;
 }
 
+/// Runs `io` until Redis reports `count` blocked clients (a BLPOP written and
+/// waiting on the server), asking over `probe`, one INFO after the other.
+inline void wait_blocked(boost::asio::io_context& io, redis::connection& probe, int count) {
+    const std::string wanted = "blocked_clients:" + std::to_string(count) + "\r\n";
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    for (;;) {
+        auto info = call(io, probe, {"INFO", "clients"});
+        REQUIRE(info);
+        if (info->text.find(wanted) != std::string::npos) return;
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+    }
+}
+
 /// Starts `c` and waits until it is connected.
 inline void connect(boost::asio::io_context& io, redis::connection& c) {
     c.start();

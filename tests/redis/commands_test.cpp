@@ -201,7 +201,9 @@ TEST_CASE("stop() answers the pending handlers with nullopt before it returns", 
     for (int i = 0; i < 3; ++i)  // BLPOP 0 waits for ever: surely pending
         c.command({"BLPOP", "never", "0"},
                   [&](std::optional<redis::reply> r) { answers.push_back(std::move(r)); });
-    run_for(io, 50ms);  // written and blocking on the server, as far as can be
+    redis::connection probe(io, server.endpoint(), test_options());
+    connect(io, probe);
+    wait_blocked(io, probe, 1);  // the first; the others wait behind it
     REQUIRE(answers.empty());
     c.stop();
     REQUIRE(answers.size() == 3);
@@ -237,6 +239,9 @@ TEST_CASE("no handler runs after destruction", "[commands_test]") {
 
     c->command({"BLPOP", "never", "0"}, [&](std::optional<redis::reply>) { ++calls; });
     c->command({"PING"}, [&](std::optional<redis::reply>) { ++calls; });
+    redis::connection probe(io, server.endpoint(), test_options());
+    connect(io, probe);
+    wait_blocked(io, probe, 1);
     c.reset();
     run_for(io, 300ms);
     CHECK(calls == 2);

@@ -30,7 +30,9 @@ TEST_CASE("kill -9 and a restart: nullopt, on_disconnected, then on_connected ag
 
     c.command({"BLPOP", "never", "0"},
               [&](std::optional<redis::reply> r) { events.push_back(r ? "reply" : "nullopt"); });
-    run_for(io, 50ms);  // written: pending on the server
+    redis::connection probe(io, server.endpoint(), test_options());
+    connect(io, probe);
+    wait_blocked(io, probe, 1);
     server.kill();
     REQUIRE(run_until(
         io, [&] { return events.size() == 3; }, patience));

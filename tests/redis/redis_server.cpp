@@ -4,8 +4,10 @@
 #include "temp_dir.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,6 +86,34 @@ void wait_for_state(pid_t pid, int options, const char* what) {
     }
 }
 
+/// Starts `argv` with its output appended to `log`, and with SIGKILL as its
+/// parent-death signal: a test binary that crashes (or an ASan abort) leaves
+/// no redis-server behind. posix_spawn cannot set that, hence fork and exec;
+/// between them only async-signal-safe calls.
+pid_t spawn_tied(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    const std::string log_path = log.string();
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        // Killed with the thread that forked it; and at once if that is already gone.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(126);
+        const int in = ::open("/dev/null", O_RDONLY);
+        const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (in < 0 || out < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+            ::dup2(out, STDERR_FILENO) < 0)
+            ::_exit(126);
+        // Nothing of the test's: a client socket it held would outlive the client's close.
+        ::close_range(3, ~0U, 0);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
 }  // namespace
 
 std::uint16_t free_port() {
@@ -149,8 +179,7 @@ bool redis_server::launch() {
     argv.insert(argv.end(), how_.extra_args.begin(), how_.extra_args.end());
     if (::access(argv[0].c_str(), X_OK) != 0)
         throw std::runtime_error(argv[0] + " not found: apt-get install redis-server");
-    const auto log_path = dir_->file("redis.log");
-    pid_ = spawn_process(argv, log_path, log_path, dir_->path());
+    pid_ = spawn_tied(argv, dir_->file("redis.log"));
 
     // Polled: a child's readiness has no descriptor to wait on.
     const auto deadline = clock_type::now() + state_change_bound;

@@ -33,6 +33,13 @@ TEST_CASE("commands are formatted binary safe", "[redis][resp]") {
     CHECK(out == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n"s);
     append_command(out, {"GET", ""});
     CHECK(out.ends_with("*2\r\n$3\r\nGET\r\n$0\r\n\r\n"));
+
+    std::vector<std::string> many(40, "x");  // past the arguments kept on the stack
+    many[39] = "last";
+    std::string long_command;
+    append_command(long_command, many);
+    CHECK(long_command.starts_with("*40\r\n$1\r\nx\r\n"));
+    CHECK(long_command.ends_with("$4\r\nlast\r\n"));
 }
 
 TEST_CASE("every kind of reply is read, in one piece or byte by byte", "[redis][resp]") {
