@@ -52,7 +52,10 @@ private:
         clock::time_point deadline;
     };
 
-    void on_ready() override { notify(&connection::on_connected); }
+    void on_ready() override {
+        established();
+        notify(&connection::on_connected);
+    }
 
     void on_reply(reply answer) override {
         if (pending_.empty()) {

@@ -148,10 +148,15 @@ void link::handshake_answered(const reply& answer) {
     if (--handshake_replies_ > 0) return;
     unwatch();
     state_ = state::ready;
+    on_ready();
+}
+
+void link::established() {
+    if (established_ || state_ != state::ready) return;
+    established_ = true;
     backoff_.reset();
     last_logged_.clear();
     spdlog::info("redis {}: connected to {}", role_, describe(where_));
-    on_ready();
 }
 
 void link::send(const std::vector<std::string>& argv) {
@@ -258,14 +263,16 @@ void link::close() {
     writing_ = false;
     queued_.clear();
     outgoing_.clear();
+    established_ = false;
     state_ = state::idle;
 }
 
 void link::fail(const std::string& reason) {
     if (state_ == state::idle || state_ == state::waiting) return;
     const bool was_ready = state_ == state::ready;
+    const bool was_established = established_;
     close();
-    log_failure(was_ready, reason);
+    log_failure(was_established, reason);
     schedule_retry();
     if (was_ready) on_closed(false);
 }
@@ -288,8 +295,8 @@ void link::schedule_retry() {
     });
 }
 
-void link::log_failure(bool was_ready, const std::string& reason) {
-    if (was_ready) {
+void link::log_failure(bool was_established, const std::string& reason) {
+    if (was_established) {
         spdlog::warn("redis {}: connection lost: {}; reconnecting", role_, reason);
     } else if (reason != last_logged_) {
         // Once per reason and episode: Redis may stay away for a while.

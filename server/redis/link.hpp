@@ -77,6 +77,12 @@ protected:
     void watch(clock::time_point at);
     /// No on_deadline() until the next watch().
     void unwatch();
+    /// The connection does what it is for (ready for commands, every channel
+    /// subscribed): logged, the backoff starts from its minimum again, and the
+    /// next failure is a loss. Until then a failure counts as a failed
+    /// attempt, so a server that accepts the handshake and refuses the rest
+    /// is retried with a growing backoff, and logged once.
+    void established();
 
     /// Redis answered the handshake.
     virtual void on_ready() = 0;
@@ -102,7 +108,7 @@ private:
     /// Closes the socket and forgets everything of it; state idle.
     void close();
     void schedule_retry();
-    void log_failure(bool was_ready, const std::string& reason);
+    void log_failure(bool was_established, const std::string& reason);
 
     boost::asio::io_context& io_;
     const endpoint where_;
@@ -120,6 +126,7 @@ private:
     int handshake_replies_ = 0;  ///< answers still due to the handshake (AUTH, PING)
     state state_ = state::idle;
     bool detached_ = false;
+    bool established_ = false;      ///< established() on the current socket
     std::uint64_t generation_ = 0;  ///< bumped by every close
     bool deadline_armed_ = false;
     clock::time_point deadline_at_{};

@@ -78,6 +78,7 @@ private:
     void confirm() {
         subscribed_ = true;
         unwatch();
+        established();
         notify(&subscriber::on_subscribed);
     }
 

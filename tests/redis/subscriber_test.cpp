@@ -184,3 +184,26 @@ TEST_CASE("a subscriber destroyed with messages on the way calls nothing", "[sub
     run_for(io, 100ms);
     CHECK(calls == 0);
 }
+
+TEST_CASE("a refused SUBSCRIBE is never reported subscribed", "[subscriber_test]") {
+    redis_server server;
+    // Redis 7 gives a new ACL user no channel: its SUBSCRIBE gets -NOPERM.
+    REQUIRE(server.cli({"ACL", "SETUSER", "nochannels", "on", ">pw", "~*", "+@all"}) == "OK");
+    boost::asio::io_context io;
+    auto where = server.endpoint();
+    where.username = "nochannels";
+    where.password = "pw";
+    redis::subscriber s(io, where, {"ch"}, test_options());
+    recorder seen;
+    seen.attach(s);
+    s.start();
+    run_for(io, 500ms);  // refused, reconnected, refused again...
+    CHECK(seen.subscribed == 0);
+    CHECK(seen.disconnected == 0);
+    CHECK_FALSE(s.subscribed());
+
+    // Once allowed, the next attempt subscribes.
+    REQUIRE(server.cli({"ACL", "SETUSER", "nochannels", "&*"}) == "OK");
+    REQUIRE(run_until(
+        io, [&] { return seen.subscribed == 1; }, patience));
+}
