@@ -63,7 +63,6 @@ private:
     /// While chatting (--next-after): when to press next.
     std::optional<steady::time_point> next_at_;
     acker acker_;
-    std::vector<std::string> last_;
     ws_connection connection_;
 };
 

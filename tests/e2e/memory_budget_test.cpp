@@ -15,10 +15,14 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr double budget = 256 * 1024;
-/// The one message by which an add may pass the budget before the
-/// eviction it sets off has run on the evicted connection's thread.
-constexpr double one_offer = 9 * 1024;
+/// Large enough that the 90 % band (about 400 KiB) is far wider than what
+/// one reading of the gauge can miss: frames relayed in one burst after a
+/// worker was busy, or taken by a non-reader's kernel buffer in one go.
+constexpr double budget = 4 * 1024 * 1024;
+/// What an add may pass the budget by before the eviction it sets off has
+/// run on the evicted connection's thread: a few offers.
+constexpr double overshoot = 4 * 32 * 1024;
+constexpr std::size_t offer_bytes = 30000;
 
 double buffered(const daemon_process& daemon) {
     return metric(daemon, "onymous_buffered_bytes").value_or(-1);
@@ -39,10 +43,10 @@ double settled(const daemon_process& daemon) {
     return before;
 }
 
-/// `from` sends 8 KB offers to its (non-reading) partner until the settled
+/// `from` sends 30 KB offers to its (non-reading) partner until the settled
 /// buffered sum reaches `target`; every sum seen stays within the budget.
 void fill_until(const daemon_process& daemon, ws_client& from, double target) {
-    const auto sdp = padded_sdp("fill", 8192);
+    const auto sdp = padded_sdp("fill", offer_bytes);
     const auto deadline = steady::now() + allowance(30s);
     double seen = settled(daemon);
     int sent = 0;
@@ -51,8 +55,15 @@ void fill_until(const daemon_process& daemon, ws_client& from, double target) {
         ++sent;
         seen = buffered(daemon);
         INFO("buffered " << seen << " after " << sent << " offers");
-        REQUIRE(seen <= budget + one_offer);
-        REQUIRE(from.pending() == 0);  // no partner_left: nobody was evicted
+        REQUIRE(seen <= budget + overshoot);
+        if (from.pending() > 0) {  // no partner_left: nobody was evicted
+            const auto got = next_message(from).dump();
+            FAIL("the sender got "
+                 << got << "\n"
+                 << http_exchange(daemon.admin_port(), false, get_request("/metrics")).body
+                 << "\nlog:\n"
+                 << daemon.log());
+        }
         if (seen >= target) seen = settled(daemon);
     }
     INFO("buffered " << seen << " after " << sent << " offers, target " << target);
@@ -73,7 +84,14 @@ void control_relays(ws_client& x, ws_client& y, int round) {
 
 TEST_CASE("over max_buffered_bytes the largest holder is evicted; overloaded, then recovered",
           "[memory_budget_test][e2e]") {
-    daemon_process daemon({{"limits.max_buffered_bytes", 262144},
+    // The order of evictions follows from how fast each queue grows against
+    // how fast the kernel drains it: a sanitizer daemon, several times
+    // slower, holds relayed frames in its workers' queues long enough to
+    // reorder who holds the most. The eviction path's lifetimes are covered
+    // under ASan by the unit tests (session_ack_test, memory_budget_test).
+    ONYMOUS_REQUIRE_TIMING_BUILD();
+    daemon_process daemon({{"limits.max_buffered_bytes", 4194304},
+                           {"limits.max_outbound_bytes", 8388608},
                            {"limits.pair_max_offers", 100000},
                            {"limits.messages_per_second", 10000},
                            {"limits.burst", 10000},
@@ -92,16 +110,17 @@ TEST_CASE("over max_buffered_bytes the largest holder is evicted; overloaded, th
     REQUIRE(admin_status(daemon, "/readyz") == 200);
     const double base = buffered(daemon);
 
-    // Readers 2 and 1 stop reading and are filled, the first more than the second.
+    // Readers 2 and 1 stop reading and are filled, the first far more than
+    // the second: 1.8 MiB and 1 MiB on top of what their kernels take.
     readers[2].stop_reading();
-    fill_until(daemon, senders[2], base + 100 * 1024);
+    fill_until(daemon, senders[2], base + 1.8 * 1024 * 1024);
     readers[1].stop_reading();
-    fill_until(daemon, senders[1], base + 160 * 1024);
+    fill_until(daemon, senders[1], base + 2.8 * 1024 * 1024);
     control_relays(x, y, 1);
 
-    // Reader 0, the smallest, takes the sum past 90 %: overloaded.
+    // Reader 0, the smallest, takes the sum well past 90 %: overloaded.
     readers[0].stop_reading();
-    fill_until(daemon, senders[0], 0.9 * budget + 1);
+    fill_until(daemon, senders[0], 0.9 * budget + 100 * 1024);
     REQUIRE(metric(daemon, "onymous_overloaded") == 1);
     const auto ready = http_exchange(daemon.admin_port(), false, get_request("/readyz"), 3s);
     CHECK(ready.status == 503);
@@ -116,11 +135,11 @@ TEST_CASE("over max_buffered_bytes the largest holder is evicted; overloaded, th
 
     // Past the budget: the largest holder goes (reader 2), not the reader
     // whose growth passed it.
-    const auto sdp = padded_sdp("over", 8192);
+    const auto sdp = padded_sdp("over", offer_bytes);
     const auto deadline = steady::now() + allowance(30s);
     while (senders[2].pending() == 0 && steady::now() < deadline) {
         senders[0].send_json(offer_message(sdp));
-        REQUIRE(buffered(daemon) <= budget + one_offer);
+        REQUIRE(buffered(daemon) <= budget + overshoot);
         REQUIRE(senders[0].pending() == 0);
         REQUIRE(senders[1].pending() == 0);
     }

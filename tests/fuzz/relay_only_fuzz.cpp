@@ -4,7 +4,9 @@
 // sanitizer reports it checks properties:
 //  - the output holds no candidate line that is not a relay candidate (inside
 //    the relay networks when there are some), no raddr/rport that is not
-//    blank, no c= or a=rtcp: address that is not blank;
+//    blank, no c= or a=rtcp: address that is not blank, and no
+//    a=remote-candidates line but with triples inside the relay networks
+//    (none at all without them);
 //  - every other line is the input's, byte for byte and in order, and as
 //    many c= and a=rtcp: lines come out as went in;
 //  - filtering the output again gives it back (idempotent);
@@ -89,10 +91,11 @@ std::vector<line> lines_of(std::string_view sdp) {
     return out;
 }
 
-enum class kind { candidate, connection, rtcp, other };
+enum class kind { candidate, connection, rtcp, remote_candidates, other };
 
 kind kind_of(std::string_view value) {
     if (value.starts_with("a=candidate")) return kind::candidate;
+    if (value.starts_with("a=remote-candidates:")) return kind::remote_candidates;
     if (value.starts_with("c=")) return kind::connection;
     if (value.starts_with("a=rtcp:")) return kind::rtcp;
     return kind::other;
@@ -113,7 +116,8 @@ void check_sdp(const relay::relay_only_filter& filter, bool with_networks, std::
         case kind::connection: ++connections_in; break;
         case kind::rtcp: ++rtcp_in; break;
         case kind::other: untouched_in.push_back(l); break;
-        case kind::candidate: break;
+        case kind::candidate:
+        case kind::remote_candidates: break;
         }
     }
     std::size_t untouched = 0;
@@ -131,6 +135,17 @@ void check_sdp(const relay::relay_only_filter& filter, bool with_networks, std::
             const std::string_view value = l.value.substr(7);
             const std::size_t space = value.find(' ');
             if (space != std::string_view::npos) check_blank_connection(value.substr(space + 1));
+            break;
+        }
+        case kind::remote_candidates: {
+            // Only "<component> <address> <port>" triples on the relays.
+            require(with_networks);
+            const auto fields = split(l.value.substr(20));
+            require(!fields.empty() && fields.size() % 3 == 0);
+            for (std::size_t i = 1; i < fields.size(); i += 3) {
+                const auto address = address::parse_ip(fields[i]);
+                require(address && networks.contains(*address));
+            }
             break;
         }
         case kind::other:

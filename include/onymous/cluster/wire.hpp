@@ -1,0 +1,64 @@
+#pragma once
+// What nodes say to each other over Redis Pub/Sub: one message per
+// PUBLISH, a header line of space-separated fields and, after it, the
+// payload as bytes. Relayed client messages cross as the very text the
+// single-node path hands a partner (protocol/relay_text): no re-encoding.
+//
+// Every field is an opaque id or a number: a node id, a session's random
+// member id, a pair id, a sequence number. Nothing names a user.
+//
+//   to a node's channel, for one pair (numbered on that pair's link):
+//     P <pair> <seq> <from> <kind>\n<payload>   kind: matched | relay | ended
+//     A <pair> <seq> <from>                     ack: every number up to seq arrived
+//   to a node's channel, outside pairs:
+//     T <request> <from> <last_seq>\n<token>    take over the session of token
+//     S <request> <from>\n<session state>       the session, as the owner hands it over
+//     F <request> <from>                        the take-over failed
+//     M <pair> <from> <new node>                the partner moved to new node
+//   to every node:
+//     H <from> <generation>                     a heartbeat
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace onymous::cluster {
+
+enum class wire_kind : std::uint8_t {
+    pair_message,      ///< P
+    ack,               ///< A
+    take_over,         ///< T
+    session,           ///< S
+    take_over_failed,  ///< F
+    moved,             ///< M
+    heartbeat,         ///< H
+};
+
+/// What a pair message carries.
+enum class pair_kind : std::uint8_t {
+    matched,  ///< the claimer tells the waiter's node: payload is the pairing (pairing_note)
+    relay,    ///< a client message for the partner: payload is its relay text
+    ended,    ///< the sender's side left the pair (next, leave, end): partner_left
+};
+
+struct wire_message {
+    wire_kind kind = wire_kind::heartbeat;
+    std::string from;                   ///< the sending node's id
+    std::uint64_t pair = 0;             ///< P, A, M
+    std::uint64_t seq = 0;              ///< P, A; T: last_seq
+    pair_kind what = pair_kind::relay;  ///< P
+    std::string request;                ///< T, S, F: the requester's id for the answer
+    std::string other;                  ///< H: generation; M: the new node
+    std::string payload;                ///< P, T (the token), S
+};
+
+/// A node id, member id, request id or generation: 1 to 64 characters of
+/// [A-Za-z0-9_-]. What config and tokens must hold to fit on the wire.
+bool is_wire_id(std::string_view id);
+
+std::string encode(const wire_message& m);
+/// nullopt for anything that is not a message of this format.
+std::optional<wire_message> decode(std::string_view bytes);
+
+}  // namespace onymous::cluster

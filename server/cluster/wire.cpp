@@ -1,0 +1,209 @@
+#include <onymous/cluster/wire.hpp>
+
+#include <array>
+#include <charconv>
+#include <vector>
+
+namespace onymous::cluster {
+
+namespace {
+
+constexpr std::size_t max_id_bytes = 64;
+constexpr std::size_t max_fields = 6;
+
+constexpr std::array<std::string_view, 3> pair_kind_names{"matched", "relay", "ended"};
+
+std::string_view name_of(pair_kind k) { return pair_kind_names[static_cast<std::size_t>(k)]; }
+
+std::optional<pair_kind> pair_kind_of(std::string_view name) {
+    for (std::size_t i = 0; i < pair_kind_names.size(); ++i)
+        if (pair_kind_names[i] == name) return static_cast<pair_kind>(i);
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> number(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+/// The header's fields (at most max_fields) and where the payload starts.
+struct header {
+    std::array<std::string_view, max_fields> fields{};
+    std::size_t count = 0;
+    std::string_view payload;
+};
+
+std::optional<header> split(std::string_view bytes) {
+    header out;
+    const auto newline = bytes.find('\n');
+    std::string_view line = bytes.substr(0, newline);
+    if (newline != std::string_view::npos) out.payload = bytes.substr(newline + 1);
+    while (!line.empty()) {
+        if (out.count == max_fields) return std::nullopt;
+        const auto space = line.find(' ');
+        out.fields[out.count++] = line.substr(0, space);
+        if (space == std::string_view::npos) break;
+        line.remove_prefix(space + 1);
+    }
+    return out;
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+    out += ' ';
+    out += std::to_string(n);
+}
+
+void append_id(std::string& out, std::string_view id) {
+    out += ' ';
+    out += id;
+}
+
+}  // namespace
+
+bool is_wire_id(std::string_view id) {
+    if (id.empty() || id.size() > max_id_bytes) return false;
+    for (const char c : id) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::string encode(const wire_message& m) {
+    std::string out;
+    out.reserve(48 + m.payload.size());
+    switch (m.kind) {
+    case wire_kind::pair_message:
+        out += 'P';
+        append_number(out, m.pair);
+        append_number(out, m.seq);
+        append_id(out, m.from);
+        append_id(out, name_of(m.what));
+        out += '\n';
+        out += m.payload;
+        break;
+    case wire_kind::ack:
+        out += 'A';
+        append_number(out, m.pair);
+        append_number(out, m.seq);
+        append_id(out, m.from);
+        break;
+    case wire_kind::take_over:
+        out += 'T';
+        append_id(out, m.request);
+        append_id(out, m.from);
+        append_number(out, m.seq);
+        out += '\n';
+        out += m.payload;
+        break;
+    case wire_kind::session:
+        out += 'S';
+        append_id(out, m.request);
+        append_id(out, m.from);
+        out += '\n';
+        out += m.payload;
+        break;
+    case wire_kind::take_over_failed:
+        out += 'F';
+        append_id(out, m.request);
+        append_id(out, m.from);
+        break;
+    case wire_kind::moved:
+        out += 'M';
+        append_number(out, m.pair);
+        append_id(out, m.from);
+        append_id(out, m.other);
+        break;
+    case wire_kind::heartbeat:
+        out += 'H';
+        append_id(out, m.from);
+        append_id(out, m.other);
+        break;
+    }
+    return out;
+}
+
+std::optional<wire_message> decode(std::string_view bytes) {
+    const auto h = split(bytes);
+    if (!h || h->count == 0 || h->fields[0].size() != 1) return std::nullopt;
+    const auto& f = h->fields;
+    wire_message m;
+    const auto ids_ok = [&](std::initializer_list<std::size_t> at) {
+        for (const auto i : at)
+            if (!is_wire_id(f[i])) return false;
+        return true;
+    };
+    switch (f[0][0]) {
+    case 'P': {
+        if (h->count != 5 || !ids_ok({3})) return std::nullopt;
+        const auto pair = number(f[1]);
+        const auto seq = number(f[2]);
+        const auto what = pair_kind_of(f[4]);
+        if (!pair || !seq || !what) return std::nullopt;
+        m.kind = wire_kind::pair_message;
+        m.pair = *pair;
+        m.seq = *seq;
+        m.from = f[3];
+        m.what = *what;
+        m.payload = h->payload;
+        return m;
+    }
+    case 'A': {
+        if (h->count != 4 || !ids_ok({3})) return std::nullopt;
+        const auto pair = number(f[1]);
+        const auto seq = number(f[2]);
+        if (!pair || !seq) return std::nullopt;
+        m.kind = wire_kind::ack;
+        m.pair = *pair;
+        m.seq = *seq;
+        m.from = f[3];
+        return m;
+    }
+    case 'T': {
+        if (h->count != 4 || !ids_ok({1, 2})) return std::nullopt;
+        const auto last_seq = number(f[3]);
+        if (!last_seq) return std::nullopt;
+        m.kind = wire_kind::take_over;
+        m.request = f[1];
+        m.from = f[2];
+        m.seq = *last_seq;
+        m.payload = h->payload;
+        return m;
+    }
+    case 'S':
+        if (h->count != 3 || !ids_ok({1, 2})) return std::nullopt;
+        m.kind = wire_kind::session;
+        m.request = f[1];
+        m.from = f[2];
+        m.payload = h->payload;
+        return m;
+    case 'F':
+        if (h->count != 3 || !ids_ok({1, 2})) return std::nullopt;
+        m.kind = wire_kind::take_over_failed;
+        m.request = f[1];
+        m.from = f[2];
+        return m;
+    case 'M': {
+        if (h->count != 4 || !ids_ok({2, 3})) return std::nullopt;
+        const auto pair = number(f[1]);
+        if (!pair) return std::nullopt;
+        m.kind = wire_kind::moved;
+        m.pair = *pair;
+        m.from = f[2];
+        m.other = f[3];
+        return m;
+    }
+    case 'H':
+        if (h->count != 3 || !ids_ok({1, 2})) return std::nullopt;
+        m.kind = wire_kind::heartbeat;
+        m.from = f[1];
+        m.other = f[2];
+        return m;
+    default: return std::nullopt;
+    }
+}
+
+}  // namespace onymous::cluster
