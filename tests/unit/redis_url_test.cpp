@@ -57,7 +57,7 @@ TEST_CASE("unix: URLs give an absolute path and nothing else", "[redis][url]") {
     CHECK(parse_url("unix:///run/redis.sock")->unix_path == "///run/redis.sock");
 }
 
-TEST_CASE("anything else is refused", "[redis][url]") {
+TEST_CASE("redis URLs in any other form are refused", "[redis][url]") {
     const std::string too_long_path = "unix:/" + std::string(107, 'x');  // sun_path is 108 with NUL
     const std::string longest_path = "unix:/" + std::string(106, 'x');
     CHECK(parse_url(longest_path));
