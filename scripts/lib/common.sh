@@ -11,6 +11,7 @@ ONYMOUS_PACKAGES=(
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (build/fuzz, tests/fuzz/)
   coturn  # tests/e2e/turn_test.cpp and tests/web: turnserver and turnutils_uclient
   libsystemd-dev  # sd_notify and socket activation
+  libhiredis-dev redis-server  # cluster mode's Redis client (server/redis/) and its tests (tests/redis/)
   systemd man-db  # systemd-analyze for scripts/check-systemd (verify runs man on Documentation=)
   chromium  # tests/web: the browser tests
   build-essential debhelper dpkg-dev lintian  # scripts/package: the Debian package
