@@ -21,7 +21,7 @@
 FROM debian:bookworm AS runtime-base
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsystemd0 ssl-cert procps \
+      libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsystemd0 libhiredis0.14 ssl-cert procps \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old \
       /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home \
