@@ -64,7 +64,7 @@ public:
     }
 
 private:
-    void join(match::matcher::member* m, bool with_interests) {
+    void join(match::matchmaker::handle* m, bool with_interests) {
         std::vector<std::string> interests;
         if (with_interests) {
             // Two distinct topics of eight: about half of the pairs share one.
@@ -77,7 +77,7 @@ private:
 
     match::matcher& matcher_;
     std::minstd_rand rng_;
-    std::vector<match::matcher::member*> members_;
+    std::vector<match::matchmaker::handle*> members_;
     std::uint64_t ticket_ = 0;
 };
 

@@ -174,9 +174,16 @@ private:
 
     void bind() {
         const auto passed = passed_sockets_for(settings_.listeners);
+        // Listeners accept on the control thread. Asio keeps a record of
+        // every socket it has registered, for reuse, and never frees it;
+        // made on a worker, those records sat between that worker's
+        // per-connection allocations and pinned a heap page each after a
+        // spike had gone (12 MB after 3,000 connections; 4 MB here instead,
+        // docs/performance.md). The refusals before TLS run here too, off the
+        // workers' loops.
         for (std::size_t i = 0; i < settings_.listeners.size(); ++i)
             listeners_.push_back(std::make_shared<net::listener>(*context_, settings_.listeners[i],
-                                                                 workers_[0]->io(), passed[i]));
+                                                                 control_, passed[i]));
         // The admin endpoint has a loop of its own: it answers (503) while
         // a worker is wedged, and no public connection ever runs there.
         admin_ = std::make_shared<admin::admin_server>(*context_, control_);

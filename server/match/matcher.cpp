@@ -65,15 +65,22 @@ matcher::~matcher() {
     drain();
 }
 
-matcher::member* matcher::attach(std::shared_ptr<match::peer> p) {
+matchmaker::handle* matcher::attach(std::shared_ptr<match::peer> p) {
     auto* m = new member(std::move(p));
     submit(operation::make(op_kind::attach, m));
     return m;
 }
 
-void matcher::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
+namespace {
+
+/// Every handle this matcher hands out is one of its members.
+matcher::member* own(matchmaker::handle* h) { return static_cast<matcher::member*>(h); }
+
+}  // namespace
+
+void matcher::join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
                    std::vector<std::string> interests) {
-    operation* op = operation::make(op_kind::join, m);
+    operation* op = operation::make(op_kind::join, own(m));
     op->ticket = ticket;
     op->mode = mode;
     // Copied into the node's own vector rather than moved: buffers then stay
@@ -83,24 +90,24 @@ void matcher::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
     submit(op);
 }
 
-void matcher::next(member* m, std::uint64_t ticket) {
-    operation* op = operation::make(op_kind::next, m);
+void matcher::next(handle* m, std::uint64_t ticket) {
+    operation* op = operation::make(op_kind::next, own(m));
     op->ticket = ticket;
     submit(op);
 }
 
-void matcher::leave(member* m, std::uint64_t ticket) {
-    operation* op = operation::make(op_kind::leave, m);
+void matcher::leave(handle* m, std::uint64_t ticket) {
+    operation* op = operation::make(op_kind::leave, own(m));
     op->ticket = ticket;
     submit(op);
 }
 
-void matcher::detach(member* m) { submit(operation::make(op_kind::detach, m)); }
+void matcher::detach(handle* m) { submit(operation::make(op_kind::detach, own(m))); }
 
-void matcher::suspend(member* m) { submit(operation::make(op_kind::suspend, m)); }
+void matcher::suspend(handle* m) { submit(operation::make(op_kind::suspend, own(m))); }
 
-void matcher::reactivate(member* m, std::shared_ptr<match::peer> p) {
-    operation* op = operation::make(op_kind::reactivate, m);
+void matcher::reactivate(handle* m, std::shared_ptr<match::peer> p) {
+    operation* op = operation::make(op_kind::reactivate, own(m));
     op->peer = std::move(p);
     submit(op);
 }

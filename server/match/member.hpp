@@ -22,7 +22,7 @@ enum class member_state : std::uint8_t { idle, waiting, paired };
 
 inline constexpr std::uint32_t no_position = std::numeric_limits<std::uint32_t>::max();
 
-class matcher::member {
+class matcher::member final : public matchmaker::handle {
 public:
     explicit member(std::shared_ptr<match::peer> p) : peer(std::move(p)) {}
 

@@ -136,7 +136,7 @@ struct server_context {
     const std::shared_ptr<const connection_snapshot> startup;
     const config::settings& settings;
     session::session_context& sessions;
-    match::matcher& matcher;
+    match::matchmaker& matcher;
     std::vector<std::unique_ptr<worker>>& workers;
     address::address_table& addresses;  ///< per-address limits, shared by the workers
     counters stats;

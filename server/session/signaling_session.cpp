@@ -254,7 +254,7 @@ void signaling_session::end_pairing_locally() {
     last_pair_end_ = settings().now();
 }
 
-match::matcher::member* signaling_session::member() {
+match::matchmaker::handle* signaling_session::member() {
     if (!member_) member_ = ctx_.matcher.attach(shared_from_this());
     return member_;
 }

@@ -41,7 +41,7 @@ TEST_CASE("matcher leaves no operation behind when calls collide", "[match][stre
     std::atomic<int> arrived{0};
     std::atomic<int> round{0};
     int stranded = 0;  // written by the last thread of a round only
-    std::vector<matcher::member*> members(threads);
+    std::vector<matchmaker::handle*> members(threads);
     {
         std::vector<std::jthread> workers;
         for (int t = 0; t < threads; ++t)

@@ -72,7 +72,7 @@ private:
 };
 
 struct live_session {
-    matcher::member* member = nullptr;
+    matchmaker::handle* member = nullptr;
     std::uint32_t id = 0;
 };
 

@@ -73,7 +73,7 @@ TEST_CASE("matcher delivers a decision to a member detached in the same operatio
     world w;
     client music(w);
     int destroyed = 0;  // no weak_ptr: ASan must see the memory itself freed
-    matcher::member* leaving = w.get().attach(std::make_shared<counted_peer>(destroyed));
+    matchmaker::handle* leaving = w.get().attach(std::make_shared<counted_peer>(destroyed));
     music.join(chat_mode::video, {"music"});
     w.get().join(leaving, 1, chat_mode::video, {});
     w.advance(5s);

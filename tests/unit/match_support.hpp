@@ -122,7 +122,7 @@ private:
     matcher& matcher_;
     std::shared_ptr<recording_peer> peer_;
     std::vector<std::shared_ptr<recording_peer>> old_peers_;
-    matcher::member* member_;
+    matchmaker::handle* member_;
     std::uint64_t ticket_ = 0;
 };
 

@@ -18,6 +18,7 @@
 // happen synchronously inside the call, which the unit tests rely on.
 // See docs/architecture.md (matcher) for the design and its proofs.
 
+#include <onymous/match/matchmaker.hpp>
 #include <onymous/match/peer.hpp>
 #include <onymous/protocol/messages.hpp>
 
@@ -52,57 +53,48 @@ struct options {
     std::function<void(clock::time_point)> wake_at;
 };
 
-/// Counters for /metrics; relaxed atomics, readable from any thread.
-struct matcher_stats {
-    std::atomic<std::uint64_t> waiting_text{0};
-    std::atomic<std::uint64_t> waiting_video{0};
-    std::atomic<std::uint64_t> paired_sessions{0};
-    std::atomic<std::uint64_t> pairings_total{0};
-    std::atomic<std::uint64_t> operations_total{0};
-};
-
-class matcher {
+class matcher final : public matchmaker {
 public:
     /// A session's record in the matcher. Opaque outside; created by
     /// attach(), destroyed by the matcher after detach().
     class member;
 
     explicit matcher(options opts);
-    ~matcher();  ///< all members must have been detached
+    ~matcher() override;  ///< all members must have been detached
     matcher(const matcher&) = delete;
     matcher& operator=(const matcher&) = delete;
 
     /// Registers a session. The returned handle is valid until detach().
     /// A session's calls must come one at a time (its strand), or at least
     /// be ordered by happens-before.
-    member* attach(std::shared_ptr<peer> p);
+    handle* attach(std::shared_ptr<peer> p) override;
 
     /// Queue for a partner (from idle). `ticket` is echoed in pairing::ticket.
     /// A join that is not from idle is ignored, ticket included (the session
     /// answers bad_state before calling).
-    void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-              std::vector<std::string> interests);
+    void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
+              std::vector<std::string> interests) override;
     /// Idle: queue again with the last join's preferences. Waiting: restart
     /// the wait and the interest window. Paired: end the pairing (the partner
     /// gets partner_left) and queue again. Ignored before any join.
-    void next(member* m, std::uint64_t ticket);
+    void next(handle* m, std::uint64_t ticket) override;
     /// Leave the queue or end the pairing (the partner gets partner_left).
-    void leave(member* m, std::uint64_t ticket);
+    void leave(handle* m, std::uint64_t ticket) override;
     /// The session is gone: leave, forget its cooldown memory, free it.
-    void detach(member* m);
+    void detach(handle* m) override;
 
     /// Resume grace: the member keeps its place (and join time) or its
     /// pairing but cannot be chosen until reactivate().
-    void suspend(member* m);
+    void suspend(handle* m) override;
     /// Back from the grace, with the new connection's peer.
-    void reactivate(member* m, std::shared_ptr<peer> p);
+    void reactivate(handle* m, std::shared_ptr<peer> p) override;
 
     /// Applies due interest-window and cooldown deadlines: waiters that have
     /// become eligible for each other are paired. Then announces the earliest
     /// pending deadline through options.wake_at, even if announced before.
     void poll();
 
-    const matcher_stats& stats() const { return stats_; }
+    const matcher_stats& stats() const override { return stats_; }
 
 private:
     struct operation;

@@ -112,11 +112,11 @@ struct session_counters {
 
 /// Everything the sessions of a daemon share.
 struct session_context {
-    session_context(std::shared_ptr<const session_snapshot> first, match::matcher& m)
+    session_context(std::shared_ptr<const session_snapshot> first, match::matchmaker& m)
         : matcher(m),
           budget(first->settings.limits.max_buffered_bytes),
           initial_(std::move(first)) {}
-    session_context(session_settings s, match::matcher& m)
+    session_context(session_settings s, match::matchmaker& m)
         : session_context(std::make_shared<session_snapshot>(std::move(s)), m) {}
 
     /// What a session starts with when its creator gives no configuration
@@ -125,7 +125,8 @@ struct session_context {
     /// reload replaces there.
     const std::shared_ptr<const session_snapshot>& initial() const { return initial_; }
 
-    match::matcher& matcher;
+    /// The single node's matcher, or the cluster's pool.
+    match::matchmaker& matcher;
     /// limits.max_buffered_bytes: what sessions and connections hold.
     memory::budget budget;
     directory tokens;
@@ -231,7 +232,7 @@ private:
     bool refuse_unpaired_relay(std::string_view ref);
     void forward_to_partner(std::string text, std::atomic<std::uint64_t>& relayed_total);
     void end_pairing_locally();
-    match::matcher::member* member();
+    match::matchmaker::handle* member();
 
     // Partner and matcher events (session_relay.cpp).
     void on_matched(match::pairing& p);
@@ -286,7 +287,7 @@ private:
     /// In the grace: the dropped connection's place in the connection limits.
     std::shared_ptr<place> held_place_;
 
-    match::matcher::member* member_ = nullptr;  ///< attached at the first join
+    match::matchmaker::handle* member_ = nullptr;  ///< attached at the first join
     bool received_any_ = false;
     bool draining_seen_ = false;  ///< `draining` sent to this session
 
