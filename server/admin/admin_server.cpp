@@ -67,6 +67,11 @@ private:
             // a load balancer should send them elsewhere.
             if (ctx_.sessions.budget.nearly_full())
                 return net::text_response(http::status::service_unavailable, "overloaded\n");
+            // A node that lost Redis stays ready (docs/operations.md, Cluster
+            // mode): when Redis is down for every node, failing readiness
+            // everywhere would take the whole service off the balancer.
+            if (ctx_.cluster_degraded && ctx_.cluster_degraded())
+                return net::text_response(http::status::ok, "degraded\n");
             return net::text_response(http::status::ok, "ready\n");
         }
         if (path == "/metrics") {

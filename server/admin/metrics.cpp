@@ -145,6 +145,11 @@ void budget_metrics(std::string& out, const net::server_context& ctx) {
     metric(out, "onymous_overloaded", "gauge",
            "1 while above 90 % of limits.max_buffered_bytes: newcomers are refused.",
            b.nearly_full() ? 1 : 0);
+    if (ctx.cluster_degraded)
+        metric(out, "onymous_cluster_degraded", "gauge",
+               "1 while this cluster node cannot reach Redis or its subscription is down: it "
+               "cannot pair across nodes.",
+               ctx.cluster_degraded() ? 1 : 0);
     std::uint64_t history = 0;
     for (const auto& w : ctx.workers) history += w->history_bytes();  // each a session::home
     metric(out, "onymous_heap_trims_total", "counter",

@@ -9,6 +9,7 @@
 #include "app/snapshot.hpp"
 #include "app/system.hpp"
 #include "app/systemd.hpp"
+#include "cluster/node/node.hpp"
 #include "net/listener.hpp"
 #include "net/server_context.hpp"
 #include "tls/tls_context.hpp"
@@ -69,6 +70,7 @@ public:
         sessions_.emplace(first->sessions, *matcher_);
         addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
         context_.emplace(std::move(first), *sessions_, workers_, *addresses_);
+        if (cluster_ != nullptr) context_->cluster_degraded = [n = cluster_] { return n->degraded(); };
         make_workers();
         bind();
         write_ready_file();
@@ -83,6 +85,7 @@ public:
         arm_test_hooks();
         spdlog::info("onymousd started: {} listener(s), {} thread(s)", listeners_.size(),
                      workers_.size());
+        if (cluster_ != nullptr) spdlog::info("cluster node {}", cluster_->id());
 
         control_thread_ = std::thread([this] { control_.run(); });
         std::vector<std::thread> threads;
@@ -138,6 +141,14 @@ private:
     }
 
     void make_matcher() {
+        if (settings_.cluster) {
+            cluster::node_options opts{*settings_.cluster, settings_.matching.interest_timeout,
+                                       settings_.matching.rematch_cooldown};
+            auto node = std::make_unique<cluster::node>(std::move(opts));
+            cluster_ = node.get();
+            matcher_ = std::move(node);
+            return;
+        }
         match::options opts;
         opts.interest_timeout = settings_.matching.interest_timeout;
         opts.rematch_cooldown = settings_.matching.rematch_cooldown;
@@ -145,7 +156,9 @@ private:
             if (workers_.empty()) return;  // before start-up, or after shutdown
             asio::post(workers_[0]->io(), [this, at] { arm_wake_timer(at); });
         };
-        matcher_ = std::make_unique<match::matcher>(std::move(opts));
+        auto local = std::make_unique<match::matcher>(std::move(opts));
+        local_matcher_ = local.get();
+        matcher_ = std::move(local);
     }
 
     /// The matcher's deadlines (interest windows, cooldowns) run on worker 0.
@@ -157,7 +170,7 @@ private:
         wake_timer_->async_wait([this](error_code ec) {
             if (ec) return;  // re-armed earlier, or shutting down
             wake_armed_ = false;
-            matcher_->poll();
+            local_matcher_->poll();
         });
     }
 
@@ -251,7 +264,9 @@ private:
     const run_options& options_;
     systemd_notifier notifier_;
     std::atomic<std::chrono::milliseconds> drain_timeout_{settings_.shutdown.drain_timeout};
-    std::unique_ptr<match::matcher> matcher_;
+    std::unique_ptr<match::matchmaker> matcher_;
+    match::matcher* local_matcher_ = nullptr;  ///< single-node mode
+    cluster::node* cluster_ = nullptr;         ///< cluster mode
     std::optional<session::session_context> sessions_;
     std::optional<address::address_table> addresses_;
     std::optional<net::server_context> context_;

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -143,6 +144,9 @@ struct server_context {
     std::atomic<bool> shutting_down{false};
     /// Set once every listener listens (/readyz).
     std::atomic<bool> listening{false};
+    /// Cluster mode: Redis or the node's subscription is lost (/readyz,
+    /// /metrics). Empty in single-node mode. Set before the admin starts.
+    std::function<bool()> cluster_degraded;
 
     /// The configuration a new connection takes. Any thread.
     std::shared_ptr<const connection_snapshot> snapshot() const { return current_.load(); }

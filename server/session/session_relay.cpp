@@ -42,7 +42,7 @@ void signaling_session::on_matched(match::pairing& p) {
     pair_id_ = p.pair_id;
     role_ = p.role;
     limits_.start_pairing();  // the caps count per pairing
-    partner_ = std::static_pointer_cast<signaling_session>(p.partner);
+    partner_ = p.partner;
     // Credentials that would expire during this chat are replaced with it:
     // the TURN server checks them at each allocation (an ICE restart too).
     std::vector<protocol::ice_server> fresh;

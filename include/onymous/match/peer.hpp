@@ -1,9 +1,11 @@
 #pragma once
-// What the matcher tells a session. Implemented by the daemon's sessions and
-// by test doubles; the matcher never sees a socket.
+// What the matcher tells a session, and what a partner hands it. Implemented
+// by the daemon's sessions, cluster mode's remote partners and test doubles;
+// the matcher never sees a socket.
 
 #include <onymous/protocol/messages.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +36,13 @@ public:
     virtual void matched(pairing p) = 0;
     /// The pairing `pair_id` ended from the other side (next, leave, detach).
     virtual void partner_left(std::uint64_t pair_id) = 0;
+    /// A message of pairing `pair_id` from the partner, as its wire text
+    /// without seq (protocol/relay_text). Called by the partner, not the
+    /// matcher: a session on this node, or cluster mode's stand-in for one
+    /// on another node. `read_at`: when the partner's connection delivered
+    /// it (metrics). Same rules as above: hand over, never block.
+    virtual void relay(std::uint64_t pair_id, std::string text,
+                       std::chrono::steady_clock::time_point read_at) = 0;
 };
 
 }  // namespace onymous::match

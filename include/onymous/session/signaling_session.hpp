@@ -175,10 +175,9 @@ public:
     // match::peer: any thread.
     void matched(match::pairing p) override;
     void partner_left(std::uint64_t pair_id) override;
-    /// A message of pairing `pair_id` from the partner: its wire text
-    /// without seq (protocol/relay_text), which this side completes.
-    /// `read_at`: when the partner's connection delivered it (metrics).
-    void relay(std::uint64_t pair_id, std::string text, clock::time_point read_at);
+    /// A message of pairing `pair_id` from the partner (match::peer): this
+    /// side completes its text with a seq.
+    void relay(std::uint64_t pair_id, std::string text, clock::time_point read_at) override;
 
     /// Home thread only (for tests and metrics).
     state current_state() const { return state_; }
@@ -306,7 +305,8 @@ private:
 
     std::uint64_t pair_id_ = 0;
     protocol::role role_ = protocol::role::offerer;  ///< in the current pairing
-    std::weak_ptr<signaling_session> partner_;
+    /// A session on this node, or cluster mode's stand-in for one elsewhere.
+    std::weak_ptr<match::peer> partner_;
     std::optional<clock::time_point> last_pair_end_;
 
     /// Relays of a pairing whose `matched` has not reached us yet (the

@@ -80,21 +80,26 @@ end
 -- Waiters eligible for r (not r itself), each once.
 local function candidates(r, now, key)
   local seen, out = {}, {}
-  local function consider(m)
+  local function consider(set, m)
     if m == r.member or seen[m] then return end
     seen[m] = true
     local c = load(m)
-    if c == nil or c.suspended == '1' or c.mode ~= r.mode or c.pool ~= r.pool then return end
+    -- A waiter whose record expired (its node stopped touching it) is
+    -- taken out of the set it was found in.
+    if c == nil then redis.call('SREM', set, m) return end
+    if c.suspended == '1' or c.mode ~= r.mode or c.pool ~= r.pool then return end
     if cooling(r.member, m, key) then return end
     out[#out + 1] = c
   end
   for _, h in ipairs(r.interests) do
-    for _, m in ipairs(redis.call('SMEMBERS', interest_key(r.mode, r.pool, h))) do consider(m) end
+    local set = interest_key(r.mode, r.pool, h)
+    for _, m in ipairs(redis.call('SMEMBERS', set)) do consider(set, m) end
   end
   -- The open set holds those whose own window is over; r may take them
   -- only once its window is over too.
   if not in_window(r, now) then
-    for _, m in ipairs(redis.call('SMEMBERS', open_key(r.mode, r.pool))) do consider(m) end
+    local set = open_key(r.mode, r.pool)
+    for _, m in ipairs(redis.call('SMEMBERS', set)) do consider(set, m) end
   end
   return out
 end

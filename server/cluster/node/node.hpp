@@ -1,0 +1,68 @@
+#pragma once
+// A cluster node (cluster.* in the configuration): the matchmaker of a daemon
+// that shares one pool of strangers with other nodes through Redis
+// (docs/architecture.md, Cluster mode).
+//
+//   - The waiting pool is in Redis (cluster/pool.hpp): a join runs one Lua
+//     script that claims a random eligible waiter of any node, or queues.
+//   - Pairs live in the nodes' memory. Two sessions of this node relay
+//     directly, as in single-node mode. A pair across two nodes relays over
+//     Pub/Sub, numbered, acknowledged and retried (cluster/link.hpp), each
+//     node publishing to the other's channel; a gap or a deadline ends it
+//     with partner_left on both sides.
+//   - Nodes heartbeat on a shared channel and hold a lease key. A node not
+//     heard for cluster.node_timeout is dead: its pairs end, its waiters are
+//     purged from the pool.
+//
+// Threading: the matchmaker's calls come from the workers and are posted to
+// the cluster thread, which alone touches members, pairs and Redis; peers
+// are told through their callbacks (which post to their own homes).
+// Nothing here includes Asio: the cluster thread is the implementation's.
+
+#include <onymous/config/config.hpp>
+#include <onymous/match/matchmaker.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace onymous::cluster {
+
+struct node_options {
+    config::cluster_settings settings;
+    std::chrono::milliseconds interest_timeout{5000};
+    std::chrono::milliseconds rematch_cooldown{30000};
+};
+
+class node final : public match::matchmaker {
+public:
+    /// Starts the cluster thread; it connects to Redis in the background.
+    /// Throws std::invalid_argument for a cluster.redis it cannot parse.
+    explicit node(node_options opts);
+    /// Stops the cluster thread. Every handle must have been detached.
+    ~node() override;
+    node(const node&) = delete;
+    node& operator=(const node&) = delete;
+
+    handle* attach(std::shared_ptr<match::peer> p) override;
+    void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
+              std::vector<std::string> interests) override;
+    void next(handle* m, std::uint64_t ticket) override;
+    void leave(handle* m, std::uint64_t ticket) override;
+    void detach(handle* m) override;
+    void suspend(handle* m) override;
+    void reactivate(handle* m, std::shared_ptr<match::peer> p) override;
+
+    const match::matcher_stats& stats() const override;
+
+    /// Redis unreachable or the subscription down (/readyz, /metrics).
+    bool degraded() const;
+    /// This node's id (cluster.node_id, or the random one).
+    const std::string& id() const;
+
+    class impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace onymous::cluster

@@ -1,0 +1,42 @@
+#pragma once
+// A cluster for the tests: one real redis-server (tests/redis/redis_server)
+// and `nodes` onymousd processes in cluster mode against it, on 127.0.0.1,
+// with short heartbeats so that liveness is tested in a second or two.
+
+#include "helpers.hpp"
+#include "redis_server.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onymous::test {
+
+struct cluster_options {
+    std::size_t nodes = 3;
+    std::string heartbeat_interval = "200ms";
+    std::string node_timeout = "1500ms";
+    std::string rematch_cooldown = "0s";
+};
+
+class cluster {
+public:
+    explicit cluster(cluster_options how = {});
+
+    redis_server redis;
+    std::vector<std::unique_ptr<daemon_process>> nodes;
+
+    daemon_process& node(std::size_t i) { return *nodes.at(i); }
+    /// Waits until every node reports that it is connected to Redis and
+    /// subscribed (onymous_cluster_degraded 0), and has heard every other
+    /// node's heartbeat (its log is not needed: a cross-node pairing needs
+    /// only Redis).
+    void await_connected();
+
+    cluster_options how;
+};
+
+/// A plain-WebSocket client of `node`.
+ws_client open_on(const daemon_process& node);
+
+}  // namespace onymous::test
