@@ -2,6 +2,8 @@
 
 #include "ops_helpers.hpp"
 
+#include <thread>
+
 namespace onymous::test {
 
 cluster::cluster(cluster_options h) : how(std::move(h)) {
@@ -25,6 +27,22 @@ ws_client open_on(const daemon_process& node) {
     connect_options plain;
     plain.tls = false;
     return open_client(node, plain);
+}
+
+std::string readiness(const daemon_process& node) {
+    const auto r = http_exchange(node.admin_port(), false, get_request("/readyz"), 3s);
+    std::string body = r.body;
+    while (!body.empty() && body.back() == '\n') body.pop_back();
+    return std::to_string(r.status) + " " + body;
+}
+
+void wait_for_readiness(const daemon_process& node, std::string_view expected, duration timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string last;
+    while ((last = readiness(node)) != expected && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    INFO("/readyz answered " << last);
+    REQUIRE(last == expected);
 }
 
 }  // namespace onymous::test

@@ -39,4 +39,10 @@ public:
 /// A plain-WebSocket client of `node`.
 ws_client open_on(const daemon_process& node);
 
+/// GET /readyz on the node's admin listener: "200 ready", "503 overloaded"...
+std::string readiness(const daemon_process& node);
+/// Polls /readyz until it says `expected` (as readiness() spells it); fails
+/// the test with the last answer after `timeout`.
+void wait_for_readiness(const daemon_process& node, std::string_view expected, duration timeout);
+
 }  // namespace onymous::test

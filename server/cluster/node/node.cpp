@@ -5,6 +5,7 @@
 #include <onymous/cluster/link.hpp>
 #include <onymous/cluster/pool.hpp>
 #include <onymous/cluster/wire.hpp>
+#include <onymous/match/matcher.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -122,6 +123,13 @@ struct member final : match::matchmaker::handle {
     std::uint64_t remote_pair = 0;    ///< paired across nodes: the pair's id
     std::string last_partner;         ///< member id, for the cooldown
     std::optional<asio::steady_timer> rematch;
+
+    // While the node is degraded its waiters meet in a pool of its own
+    // (the single-node matcher), which calls back through `proxy`.
+    match::matchmaker::handle* fallback = nullptr;
+    std::shared_ptr<match::peer> proxy;
+    bool in_fallback = false;        ///< waiting or paired in that pool
+    std::uint64_t fallback_pair = 0;  ///< the fallback matcher's id of the pairing
 };
 
 /// What a local session holds as its partner when the partner is on another
@@ -137,6 +145,22 @@ public:
 private:
     node::impl& node_;
     std::uint64_t pair_id_;
+};
+
+/// What the fallback matcher calls: straight into the node, on the cluster
+/// thread, the only one that calls that matcher (so its callbacks run inside
+/// the node's own calls; they never call the matcher back).
+class fallback_peer final : public match::peer {
+public:
+    fallback_peer(node::impl& n, member& m) : node_(n), member_(m) {}
+    void matched(match::pairing p) override;
+    void partner_left(std::uint64_t pair_id) override;
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}
+    member& who() const { return member_; }
+
+private:
+    node::impl& node_;
+    member& member_;
 };
 
 /// The half of a cross-node pair on this node.
@@ -179,6 +203,13 @@ public:
             update_degraded();
         };
         subscriber_->on_disconnected = [this] { update_degraded(); };
+        match::options fo;
+        fo.interest_timeout = opts_.interest_timeout;
+        fo.rematch_cooldown = opts_.rematch_cooldown;
+        fo.wake_at = [this](match::clock::time_point at) {
+            asio::post(io_, [this, at] { arm_fallback_wake(at); });
+        };
+        fallback_.emplace(std::move(fo));
         thread_ = std::thread([this] {
             commands_->start();
             subscriber_->start();
@@ -192,6 +223,7 @@ public:
         asio::post(io_, [this] {
             heartbeat_timer_.cancel();
             tick_timer_.cancel();
+            fallback_wake_.cancel();
             for (auto& [id, m] : members_)
                 if (m->rematch) m->rematch->cancel();
             subscriber_->stop();
@@ -246,6 +278,16 @@ public:
         asio::post(io_, [this, m, ticket] {
             count();
             if (!m->ever_joined) return;
+            if (m->in_fallback && degraded.load(std::memory_order_relaxed)) {
+                // The fallback matcher ends the pairing and queues again.
+                end_fallback_state(*m);
+                m->ticket = ticket;
+                m->joined_ms = wall_ms();
+                set_state(*m, member::state::waiting);
+                fallback_->next(m->fallback, ticket);
+                return;
+            }
+            leave_fallback(*m);
             end_pairing(*m);
             wait(*m, ticket);
         });
@@ -255,6 +297,7 @@ public:
         asio::post(io_, [this, m, ticket] {
             count();
             m->ticket = ticket;  // a pool answer for the old ticket is stale now
+            leave_fallback(*m);
             end_pairing(*m);
             stop_waiting(*m);
         });
@@ -263,8 +306,10 @@ public:
     void detach(member* m) {
         asio::post(io_, [this, m] {
             count();
+            leave_fallback(*m);
             end_pairing(*m);
             stop_waiting(*m);
+            if (m->fallback != nullptr) fallback_->detach(m->fallback);
             cooldown_ends_.erase(m->id);
             members_.erase(m->id);
         });
@@ -274,7 +319,9 @@ public:
         asio::post(io_, [this, m] {
             count();
             m->suspended = true;
-            if (m->now == member::state::waiting) pool(member_args(prefix_, "suspend", m->id));
+            if (m->fallback != nullptr) fallback_->suspend(m->fallback);
+            if (m->now == member::state::waiting && !m->in_fallback)
+                pool(member_args(prefix_, "suspend", m->id));
         });
     }
 
@@ -283,7 +330,8 @@ public:
             count();
             m->peer = std::move(p);
             m->suspended = false;
-            if (m->now != member::state::waiting) return;
+            if (m->fallback != nullptr) fallback_->reactivate(m->fallback, m->proxy);
+            if (m->now != member::state::waiting || m->in_fallback) return;
             pool(member_args(prefix_, "unsuspend", m->id));
             rematch(*m);
         });
@@ -313,7 +361,94 @@ private:
         m.ticket = ticket;
         m.joined_ms = wall_ms();
         set_state(m, member::state::waiting);
-        send_join(m);
+        if (degraded.load(std::memory_order_relaxed))
+            wait_in_fallback(m);
+        else
+            send_join(m);
+    }
+
+    // ---- the fallback pool, while degraded ----
+
+    /// `m` (waiting, not in the fallback pool) waits among this node's own.
+    void wait_in_fallback(member& m) {
+        if (m.fallback == nullptr) {
+            m.proxy = std::make_shared<fallback_peer>(*this, m);
+            m.fallback = fallback_->attach(m.proxy);
+            if (m.suspended) fallback_->suspend(m.fallback);
+        }
+        if (m.rematch) m.rematch->cancel();
+        m.in_fallback = true;
+        fallback_->join(m.fallback, m.ticket, m.mode, m.interests);  // may match at once
+    }
+
+    /// Takes `m` out of the fallback pool, if it is there: a partner there
+    /// gets partner_left (inside this call). `m` keeps its state otherwise.
+    void leave_fallback(member& m) {
+        if (!m.in_fallback) return;
+        end_fallback_state(m);
+        m.in_fallback = false;
+        fallback_->leave(m.fallback, m.ticket);
+    }
+
+    void end_fallback_state(member& m) {
+        if (m.now != member::state::paired) return;
+        m.local_partner = nullptr;
+        set_state(m, member::state::idle);
+    }
+
+public:
+    void on_fallback_matched(member& m, match::pairing& p) {
+        if (!m.in_fallback || m.now != member::state::waiting) return;
+        member& other = static_cast<fallback_peer&>(*p.partner).who();
+        // Fallback pairings are numbered above every pair this node knew
+        // of, and Redis's counter is raised above them when it is back.
+        m.fallback_pair = p.pair_id;
+        m.local_partner = &other;
+        set_state(m, member::state::paired);
+        m.pair_id = fallback_base_ + p.pair_id;
+        highest_pair_ = std::max(highest_pair_, m.pair_id);
+        if (p.role == protocol::role::offerer) stats.pairings_total.fetch_add(1, std::memory_order_relaxed);
+        m.peer->matched({p.ticket, m.pair_id, p.role, std::move(p.common_interests), other.peer});
+    }
+
+    void on_fallback_partner_left(member& m, std::uint64_t fallback_pair) {
+        if (!m.in_fallback || m.now != member::state::paired || m.fallback_pair != fallback_pair)
+            return;
+        const auto pair_id = m.pair_id;
+        end_fallback_state(m);
+        m.peer->partner_left(pair_id);
+    }
+
+private:
+    void arm_fallback_wake(match::clock::time_point at) {
+        fallback_wake_.expires_at(at);
+        fallback_wake_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) fallback_->poll();
+        });
+    }
+
+    /// Lost Redis (or our subscription): waiters move to the fallback
+    /// pool. Back: they move to Redis, with the join time they had.
+    void on_degraded_changed(bool now_degraded) {
+        if (now_degraded) {
+            spdlog::warn("cluster: degraded: pairing this node's sessions among themselves");
+            fallback_base_ = highest_pair_;
+            for (auto& [id, m] : members_) {
+                if (m->now != member::state::waiting || m->in_fallback) continue;
+                if (commands_->connected()) pool(member_args(prefix_, "leave", m->id));
+                wait_in_fallback(*m);
+            }
+            return;
+        }
+        spdlog::warn("cluster: connected to Redis again");
+        pool(raise_pairs_args(prefix_, highest_pair_));
+        // Everyone gets a fresh node_timeout: we could not hear them.
+        for (auto& [node, heard] : last_heard_) heard = clock::now();
+        for (auto& [id, m] : members_) {
+            if (m->now != member::state::waiting || !m->in_fallback) continue;
+            leave_fallback(*m);
+            send_join(*m);
+        }
     }
 
     void send_join(member& m) {
@@ -358,7 +493,8 @@ private:
     void on_pool_answer(const std::string& id, std::uint64_t ticket,
                         std::optional<pool_answer> answer) {
         member* m = find(id);
-        const bool current = m != nullptr && m->now == member::state::waiting && m->ticket == ticket;
+        const bool current = m != nullptr && m->now == member::state::waiting &&
+                             m->ticket == ticket && !m->in_fallback;
         if (!answer) {
             // Redis did not answer: try again shortly, while it still waits.
             if (current) retry_later(*m, milliseconds(250));
@@ -381,7 +517,7 @@ private:
         if (c.node == id_) {
             member* partner = find(c.member);
             if (partner == nullptr || partner->now != member::state::waiting ||
-                partner->ticket != c.ticket) {
+                partner->ticket != c.ticket || partner->in_fallback) {
                 send_join(*m);  // it left meanwhile: m waits on
                 return;
             }
@@ -395,7 +531,8 @@ private:
     void release(const claimed& c) {
         if (c.node == id_) {
             member* w = find(c.member);
-            if (w && w->now == member::state::waiting && w->ticket == c.ticket) send_join(*w);
+            if (w && w->now == member::state::waiting && w->ticket == c.ticket && !w->in_fallback)
+                send_join(*w);
             return;
         }
         // Its node learns it was matched, and that the pairing is over.
@@ -416,7 +553,11 @@ private:
         m.rematch->async_wait([this, id = m.id, ticket = m.ticket](boost::system::error_code ec) {
             if (ec) return;
             member* w = find(id);
-            if (w && w->now == member::state::waiting && w->ticket == ticket) send_join(*w);
+            if (!w || w->now != member::state::waiting || w->ticket != ticket || w->in_fallback) return;
+            if (degraded.load(std::memory_order_relaxed))
+                wait_in_fallback(*w);
+            else
+                send_join(*w);
         });
     }
 
@@ -625,7 +766,8 @@ private:
     void on_claimed(remote_pair& p, std::string_view payload) {
         auto n = parse_note(payload);
         member* m = n ? find(n->member) : nullptr;
-        if (m == nullptr || m->now != member::state::waiting || m->ticket != n->ticket) {
+        if (m == nullptr || m->now != member::state::waiting || m->ticket != n->ticket ||
+            m->in_fallback) {
             send(p, pair_kind::ended, {});  // it left meanwhile: the claimer's side ends
             return;
         }
@@ -713,7 +855,7 @@ private:
         // within node_timeout. While we cannot hear anyone ourselves,
         // nobody is declared dead (the cross-node pairs end on their retry
         // deadline instead).
-        if (!subscriber_->subscribed()) return;
+        if (degraded.load(std::memory_order_relaxed)) return;
         std::vector<std::string> dead;
         for (const auto& [node, heard] : last_heard_)
             if (now - heard > timeout - opts_.settings.heartbeat_interval) dead.push_back(node);
@@ -763,7 +905,7 @@ private:
 
     void requeue_all() {
         for (auto& [id, m] : members_) {
-            if (m->now == member::state::waiting) send_join(*m);
+            if (m->now == member::state::waiting && !m->in_fallback) send_join(*m);
         }
     }
 
@@ -773,8 +915,10 @@ private:
     }
 
     void update_degraded() {
-        degraded.store(!(commands_->connected() && subscriber_->subscribed() && !generation_.empty()),
-                       std::memory_order_relaxed);
+        const bool now = !(commands_->connected() && subscriber_->subscribed() && !generation_.empty());
+        if (now == degraded.load(std::memory_order_relaxed)) return;
+        degraded.store(now, std::memory_order_relaxed);
+        on_degraded_changed(now);
     }
 
     // ---- bookkeeping ----
@@ -812,6 +956,9 @@ private:
     asio::steady_timer tick_timer_{io_};
     std::string generation_;
     std::uint64_t highest_pair_ = 0;
+    std::optional<match::matcher> fallback_;
+    asio::steady_timer fallback_wake_{io_};
+    std::uint64_t fallback_base_ = 0;  ///< fallback pair ids are above it
     std::unordered_map<std::string, std::unique_ptr<member>> members_;
     std::unordered_map<std::uint64_t, remote_pair> pairs_;
     std::unordered_map<std::string, clock::time_point> last_heard_;
@@ -826,6 +973,11 @@ void remote_partner::relay(std::uint64_t pair_id, std::string text,
         n->relay_out(pair_id, std::move(text));
     });
     (void)pair_id_;
+}
+
+void fallback_peer::matched(match::pairing p) { node_.on_fallback_matched(member_, p); }
+void fallback_peer::partner_left(std::uint64_t pair_id) {
+    node_.on_fallback_partner_left(member_, pair_id);
 }
 
 node::node(node_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
