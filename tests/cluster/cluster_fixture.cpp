@@ -2,6 +2,7 @@
 
 #include "ops_helpers.hpp"
 
+#include <algorithm>
 #include <thread>
 
 namespace onymous::test {
@@ -14,6 +15,7 @@ cluster::cluster(cluster_options h) : how(std::move(h)) {
             {"cluster.heartbeat_interval", how.heartbeat_interval},
             {"cluster.node_timeout", how.node_timeout},
             {"matching.rematch_cooldown", how.rematch_cooldown},
+            {"matching.interest_timeout", how.interest_timeout},
         }));
     }
     await_connected();
@@ -21,6 +23,12 @@ cluster::cluster(cluster_options h) : how(std::move(h)) {
 
 void cluster::await_connected() {
     for (auto& n : nodes) wait_for_sample(*n, "onymous_cluster_degraded", {}, 0, allowance(10s), false);
+}
+
+std::size_t cluster::pooled_waiters() {
+    const auto keys = redis.cli({"--scan", "--pattern", "test:w:*"});
+    return static_cast<std::size_t>(std::count(keys.begin(), keys.end(), '\n')) +
+           (keys.empty() ? 0 : 1);
 }
 
 ws_client open_on(const daemon_process& node) {

@@ -17,6 +17,7 @@ struct cluster_options {
     std::string heartbeat_interval = "200ms";
     std::string node_timeout = "1500ms";
     std::string rematch_cooldown = "0s";
+    std::string interest_timeout = "5s";
 };
 
 class cluster {
@@ -27,6 +28,8 @@ public:
     std::vector<std::unique_ptr<daemon_process>> nodes;
 
     daemon_process& node(std::size_t i) { return *nodes.at(i); }
+    /// How many waiters the pool in Redis holds now (their records).
+    std::size_t pooled_waiters();
     /// Waits until every node reports that it is connected to Redis and
     /// subscribed (onymous_cluster_degraded 0), and has heard every other
     /// node's heartbeat (its log is not needed: a cross-node pairing needs
