@@ -206,4 +206,39 @@ std::optional<wire_message> decode(std::string_view bytes) {
     }
 }
 
+std::string encode(const pairing_note& n) {
+    std::string out = n.claimer + ' ' + n.member + ' ' + std::to_string(n.ticket) + ' ' +
+                      std::string(protocol::to_string(n.role));
+    for (const auto& h : n.common_hashes) out += ' ' + h;
+    return out;
+}
+
+std::optional<pairing_note> decode_note(std::string_view text) {
+    std::vector<std::string_view> words;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        auto end = text.find(' ', at);
+        if (end == std::string_view::npos) end = text.size();
+        words.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    if (words.size() < 4) return std::nullopt;
+    for (auto w : words)
+        if (!is_wire_id(w)) return std::nullopt;
+    pairing_note out;
+    out.claimer = words[0];
+    out.member = words[1];
+    const auto* end = words[2].data() + words[2].size();
+    auto [ptr, ec] = std::from_chars(words[2].data(), end, out.ticket);
+    if (ec != std::errc() || ptr != end) return std::nullopt;
+    if (words[3] == "offerer")
+        out.role = protocol::role::offerer;
+    else if (words[3] == "answerer")
+        out.role = protocol::role::answerer;
+    else
+        return std::nullopt;
+    for (std::size_t i = 4; i < words.size(); ++i) out.common_hashes.emplace_back(words[i]);
+    return out;
+}
+
 }  // namespace onymous::cluster

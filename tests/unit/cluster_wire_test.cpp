@@ -107,3 +107,22 @@ TEST_CASE("anything else is refused", "[cluster][wire]") {
     CHECK_FALSE(is_wire_id("a b"));
     CHECK_FALSE(is_wire_id("a.b"));
 }
+
+TEST_CASE("the pairing note: what a claimer tells the waiter's node", "[cluster_wire]") {
+    using onymous::cluster::decode_note;
+    onymous::cluster::pairing_note n{"claimer1", "waiter2", 17, onymous::protocol::role::answerer,
+                                     {"aa", "bb"}};
+    const auto text = onymous::cluster::encode(n);
+    CHECK(text == "claimer1 waiter2 17 answerer aa bb");
+    const auto back = decode_note(text);
+    REQUIRE(back);
+    CHECK(back->claimer == "claimer1");
+    CHECK(back->member == "waiter2");
+    CHECK(back->ticket == 17);
+    CHECK(back->role == onymous::protocol::role::answerer);
+    CHECK(back->common_hashes == std::vector<std::string>{"aa", "bb"});
+    CHECK(decode_note("c w 1 offerer")->common_hashes.empty());
+    for (const char* bad : {"", "c w 1", "c w x offerer", "c w 1 boss", "c  w 1 offerer",
+                            "c w 1 offerer ", "c w -1 offerer", "c w 1 offerer a\nb"})
+        CHECK_FALSE(decode_note(bad));
+}

@@ -18,10 +18,13 @@
 //   to every node:
 //     H <from> <generation>                     a heartbeat
 
+#include <onymous/protocol/messages.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace onymous::cluster {
 
@@ -52,6 +55,20 @@ struct wire_message {
     std::string other;                  ///< H: generation; M: the new node
     std::string payload;                ///< P, T (the token), S
 };
+
+/// The payload of a pair's first message, `matched`: the claiming node tells
+/// the waiter's node who claimed whom, for which of the waiter's joins, the
+/// waiter's role, and the common interests as hashes (in the claimer's
+/// order; the waiter's node puts them in the waiter's own).
+struct pairing_note {
+    std::string claimer;  ///< member id
+    std::string member;   ///< the claimed waiter's member id
+    std::uint64_t ticket = 0;
+    protocol::role role = protocol::role::offerer;  ///< the claimed waiter's
+    std::vector<std::string> common_hashes;
+};
+std::string encode(const pairing_note& n);
+std::optional<pairing_note> decode_note(std::string_view text);
 
 /// A node id, member id, request id or generation: 1 to 64 characters of
 /// [A-Za-z0-9_-]. What config and tokens must hold to fit on the wire.

@@ -1,0 +1,271 @@
+#pragma once
+// The inside of cluster::node (node.hpp), shared by the files that define
+// it: node.cpp (the matchmaker's calls, bookkeeping), node_pool.cpp (waiting
+// in Redis), node_pairs.cpp (pairs, cross-node links, what other nodes
+// say), node_liveness.cpp (heartbeats, dead nodes), node_fallback.cpp (the
+// node's own pool while degraded). Everything here belongs to the cluster
+// thread unless it says otherwise.
+
+#include "node.hpp"
+
+#include "../../redis/client.hpp"
+
+#include <onymous/cluster/link.hpp>
+#include <onymous/cluster/pool.hpp>
+#include <onymous/cluster/wire.hpp>
+#include <onymous/match/matcher.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+namespace onymous::cluster {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+/// `bytes` random bytes as hex: member ids, node ids, generations.
+std::string random_id(std::size_t bytes = 12);
+/// Wall-clock milliseconds: join times and interest windows are compared
+/// across nodes, so the pool uses the clock the nodes share (NTP).
+std::int64_t wall_ms();
+
+inline protocol::role other(protocol::role r) {
+    return r == protocol::role::offerer ? protocol::role::answerer : protocol::role::offerer;
+}
+
+/// What `claimer` tells the node of the waiter it claimed (`c`).
+inline pairing_note note_for(const std::string& claimer, const claimed& c) {
+    return {claimer, c.member, c.ticket, other(c.caller_role), c.common_hashes};
+}
+
+/// A session's record, made by attach() on its thread, then touched by the
+/// cluster thread only.
+struct member final : match::matchmaker::handle {
+    explicit member(std::shared_ptr<match::peer> p) : id(random_id()), peer(std::move(p)) {}
+
+    enum class state : std::uint8_t { idle, waiting, paired };
+
+    const std::string id;
+    std::shared_ptr<match::peer> peer;
+    state now = state::idle;
+    bool ever_joined = false;
+    bool suspended = false;
+    std::uint64_t ticket = 0;
+    protocol::chat_mode mode = protocol::chat_mode::video;
+    std::vector<std::string> interests;
+    std::vector<std::string> hashes;  ///< of interests, in the same order
+    std::optional<std::string> hashed_with;  ///< the generation that keyed `hashes`
+    std::int64_t joined_ms = 0;
+    std::uint64_t pair_id = 0;
+    member* local_partner = nullptr;  ///< paired on this node
+    std::uint64_t remote_pair = 0;    ///< paired across nodes: the pair's id
+    std::string last_partner;         ///< member id, for the cooldown
+    std::optional<asio::steady_timer> rematch;
+
+    // While the node is degraded its waiters meet in a pool of its own
+    // (the single-node matcher), which calls back through `proxy`.
+    match::matchmaker::handle* fallback = nullptr;
+    std::shared_ptr<match::peer> proxy;
+    bool in_fallback = false;        ///< waiting or paired in that pool
+    std::uint64_t fallback_pair = 0;  ///< the fallback matcher's id of the pairing
+};
+
+/// What a local session holds as its partner when the partner is on another
+/// node: relays go to the cluster thread, which numbers and publishes them.
+class remote_partner final : public match::peer {
+public:
+    remote_partner(node::impl& n, std::uint64_t pair_id) : node_(n), pair_id_(pair_id) {}
+    void matched(match::pairing) override {}            // never: only named as a partner
+    void partner_left(std::uint64_t) override {}        // never: idem
+    void relay(std::uint64_t pair_id, std::string text,
+               std::chrono::steady_clock::time_point) override;
+
+private:
+    node::impl& node_;
+    std::uint64_t pair_id_;
+};
+
+/// What the fallback matcher calls: straight into the node, on the cluster
+/// thread, the only one that calls that matcher (so its callbacks run inside
+/// the node's own calls; they never call the matcher back).
+class fallback_peer final : public match::peer {
+public:
+    fallback_peer(node::impl& n, member& m) : node_(n), member_(m) {}
+    void matched(match::pairing p) override;
+    void partner_left(std::uint64_t pair_id) override;
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}
+    member& who() const { return member_; }
+
+private:
+    node::impl& node_;
+    member& member_;
+};
+
+/// The half of a cross-node pair on this node.
+struct remote_pair {
+    std::uint64_t id = 0;
+    std::string node;  ///< the other half's node
+    member* local = nullptr;  ///< null once our side left (we wait for acks)
+    sender out;
+    receiver in;
+    bool ack_owed = false;
+    /// The local session's partner while it is paired: sessions hold their
+    /// partner weakly, so the stand-in lives exactly as long as the pair.
+    std::shared_ptr<remote_partner> stand_in;
+};
+
+class node::impl {
+public:
+    /// Starts the cluster thread (node::node).
+    explicit impl(node_options opts);
+    /// Lets the last commands out (finish_commands), stops the thread.
+    ~impl();
+
+    // node.cpp: the matchmaker's calls, posted from the workers.
+    match::matchmaker::handle* attach(std::shared_ptr<match::peer> p);
+    void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
+              std::vector<std::string> interests);
+    void next(member* m, std::uint64_t ticket);
+    void leave(member* m, std::uint64_t ticket);
+    void detach(member* m);
+    void suspend(member* m);
+    void reactivate(member* m, std::shared_ptr<match::peer> p);
+
+    /// node_pairs.cpp: a relay from a local session to its partner on
+    /// another node (remote_partner posts it here).
+    void relay_out(std::uint64_t pair_id, std::string text);
+
+    /// node_fallback.cpp: what the fallback matcher says (fallback_peer).
+    void on_fallback_matched(member& m, match::pairing& p);
+    void on_fallback_partner_left(member& m, std::uint64_t fallback_pair);
+
+    match::matcher_stats stats;    ///< any thread reads it
+    std::atomic<bool> degraded{true};  ///< any thread reads it
+    const std::string& id() const { return id_; }
+    asio::io_context& io() { return io_; }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    // node.cpp
+    /// At exit: what the sessions' last leaves and partings sent (the
+    /// pool's leave, "ended" to partners elsewhere) gets its chance to
+    /// reach Redis, for at most a second, before the connection closes.
+    void finish_commands(clock::time_point deadline);
+    void count() { stats.operations_total.fetch_add(1, std::memory_order_relaxed); }
+    member* find(const std::string& id);
+    /// Moves `m` to `s`, keeping the gauges of stats.
+    void set_state(member& m, member::state s);
+
+    // node_pool.cpp: waiting in Redis.
+    /// Queues `m` (or pairs it) for `ticket`, as a new wait: in Redis, or
+    /// in the fallback pool while degraded.
+    void wait(member& m, std::uint64_t ticket);
+    void send_join(member& m);
+    void rematch(member& m);
+    /// Runs a join or rematch for `m` and applies the answer, if it still
+    /// concerns the same wait.
+    void run_pool(std::vector<std::string> args, member& m);
+    void on_pool_answer(const std::string& id, std::uint64_t ticket,
+                        std::optional<pool_answer> answer);
+    /// The pool claimed `c` for a wait (of `claimer`) that is over: it waits on.
+    void release(const std::string& claimer, const claimed& c);
+    void stop_waiting(member& m);
+    void retry_later(member& m, milliseconds after);
+    /// A queued waiter is looked at again when its interest window ends
+    /// and when the cooldown with its last partner ends: either may make it
+    /// eligible without anyone new arriving.
+    void arm_rematch(member& m);
+    /// Runs a pool operation whose answer nobody waits for.
+    void pool(std::vector<std::string> args) {
+        script_.run(*commands_, {}, std::move(args), [](auto) {});
+    }
+    void on_redis_connected();
+    void requeue_all();
+    void on_redis_lost();
+    /// Recomputes `degraded`; on a change, moves the waiters (node_fallback.cpp).
+    void update_degraded();
+
+    // node_fallback.cpp: the node's own pool while degraded.
+    /// `m` (waiting, not in the fallback pool) waits among this node's own.
+    void wait_in_fallback(member& m);
+    /// Takes `m` out of the fallback pool, if it is there: a partner there
+    /// gets partner_left (inside this call). `m` keeps its state otherwise.
+    void leave_fallback(member& m);
+    void end_fallback_state(member& m);
+    void arm_fallback_wake(match::clock::time_point at);
+    /// Lost Redis (or our subscription): waiters move to the fallback
+    /// pool. Back: they move to Redis, with the join time they had.
+    void on_degraded_changed(bool now_degraded);
+
+    // node_pairs.cpp: pairs, cross-node links, what other nodes say.
+    void pair_locally(member& a, member& b, const claimed& c);
+    void pair_remotely(member& m, const claimed& c);
+    void become_paired(member& m, remote_pair& p, const std::string& partner);
+    remote_pair& new_pair(std::uint64_t id, const std::string& node, member* local);
+    /// `m` leaves its pairing, if it has one (next, leave, detach): the
+    /// partner gets partner_left, and the two cool down.
+    void end_pairing(member& m);
+    /// A cross-node pair ends without its partner's word (a gap, a
+    /// deadline, a dead node): our side hears partner_left, theirs is told
+    /// if it can be.
+    void break_pair(std::uint64_t id, bool tell_other);
+    void cool_down(const std::string& a, const std::string& b);
+    /// Numbers a message of the pair and publishes it; the link keeps the
+    /// bytes for its retries.
+    void send(remote_pair& p, pair_kind kind, std::string payload);
+    void publish(const std::string& node, std::string bytes);
+    /// `m`'s interests whose hashes are among `hashes`, in `m`'s order.
+    std::vector<std::string> names(const member& m, const std::vector<std::string>& hashes) const;
+    void on_message(std::string_view channel, std::string_view payload);
+    void on_pair_message(wire_message& w);
+    /// Another node claimed one of our waiters.
+    void on_claimed(remote_pair& p, std::string_view payload);
+    void owe_ack(remote_pair& p);
+    void forget_if_done(std::unordered_map<std::uint64_t, remote_pair>::iterator it);
+    /// Every 50 ms: retries due, and pairs past their link's deadline.
+    void start_ticks();
+    void tick();
+
+    // node_liveness.cpp: heartbeats, leases, dead nodes, the subscription's probe.
+    void start_heartbeats();
+    void heartbeat();
+    std::int64_t ttl_ms() const;
+    /// Shorter than node_timeout, longer than a heartbeat interval.
+    std::int64_t lease_ms() const;
+
+    node_options opts_;
+    const std::string id_;
+    const std::string prefix_;
+    const std::string channel_;
+    const std::string heartbeats_;
+    redis::script script_;
+    std::mt19937_64 random_;
+    asio::io_context io_{1};
+    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+    std::optional<redis::connection> commands_;
+    std::optional<redis::subscriber> subscriber_;
+    asio::steady_timer heartbeat_timer_{io_};
+    asio::steady_timer tick_timer_{io_};
+    std::string generation_;
+    std::uint64_t highest_pair_ = 0;
+    std::optional<match::matcher> fallback_;
+    asio::steady_timer fallback_wake_{io_};
+    std::uint64_t fallback_base_ = 0;  ///< fallback pair ids are above it
+    std::unordered_map<std::string, std::unique_ptr<member>> members_;
+    std::unordered_map<std::uint64_t, remote_pair> pairs_;
+    std::unordered_map<std::string, clock::time_point> last_heard_;
+    std::unordered_map<std::string, std::int64_t> cooldown_ends_;
+    clock::time_point last_own_heartbeat_ = clock::now();
+    std::thread thread_;
+};
+
+}  // namespace onymous::cluster

@@ -1,0 +1,66 @@
+#include "node_impl.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace onymous::cluster {
+
+void node::impl::start_heartbeats() {
+    heartbeat_timer_.expires_after(opts_.settings.heartbeat_interval);
+    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        heartbeat();
+        start_heartbeats();
+    });
+}
+
+void node::impl::heartbeat() {
+    const auto now = clock::now();
+    const auto timeout = opts_.settings.node_timeout;
+    if (commands_->connected()) {
+        commands_->command({"PUBLISH", heartbeats_,
+                            encode({wire_kind::heartbeat, id_, 0, 0, {}, {}, generation_, {}})},
+                           [](auto) {});
+        commands_->command({"SET", prefix_ + ":node:" + id_, "1", "PX", std::to_string(lease_ms())},
+                           [](auto) {});
+        pool(touch_args(prefix_, id_, ttl_ms()));
+    }
+    // Our own heartbeat is the probe of our subscription: a connection
+    // that looks fine and delivers nothing is made again.
+    if (subscriber_->subscribed() && commands_->connected() &&
+        now - last_own_heartbeat_ > 3 * opts_.settings.heartbeat_interval + milliseconds(500)) {
+        spdlog::warn("cluster: the subscription delivers nothing; subscribing again");
+        last_own_heartbeat_ = now;
+        subscriber_->restart();
+    }
+    // Nodes not heard for node_timeout are dead: their pairs end, their
+    // waiters leave the pool. This check runs once a heartbeat
+    // interval, so it looks one interval ahead: a death is acted on
+    // within node_timeout. While we cannot hear anyone ourselves,
+    // nobody is declared dead (the cross-node pairs end on their retry
+    // deadline instead).
+    if (degraded.load(std::memory_order_relaxed)) return;
+    std::vector<std::string> dead;
+    for (const auto& [node, heard] : last_heard_)
+        if (now - heard > timeout - opts_.settings.heartbeat_interval) dead.push_back(node);
+    for (const auto& node : dead) {
+        last_heard_.erase(node);
+        std::vector<std::uint64_t> ended;
+        for (const auto& [id, p] : pairs_)
+            if (p.node == node) ended.push_back(id);
+        for (auto id : ended) break_pair(id, false);
+        pool(purge_args(prefix_, node));
+    }
+    update_degraded();
+}
+
+std::int64_t node::impl::ttl_ms() const {
+    return std::chrono::duration_cast<milliseconds>(opts_.settings.node_timeout).count();
+}
+
+std::int64_t node::impl::lease_ms() const {
+    return std::chrono::duration_cast<milliseconds>(
+               (opts_.settings.heartbeat_interval + opts_.settings.node_timeout) / 2)
+        .count();
+}
+
+}  // namespace onymous::cluster

@@ -1,0 +1,231 @@
+#include "node_impl.hpp"
+
+#include <algorithm>
+
+namespace onymous::cluster {
+
+void node::impl::pair_locally(member& a, member& b, const claimed& c) {
+    highest_pair_ = std::max(highest_pair_, c.pair_id);
+    stats.pairings_total.fetch_add(1, std::memory_order_relaxed);
+    for (member* m : {&a, &b}) {
+        if (m->rematch) m->rematch->cancel();
+        set_state(*m, member::state::paired);
+        m->pair_id = c.pair_id;
+    }
+    a.local_partner = &b;
+    b.local_partner = &a;
+    a.peer->matched({a.ticket, c.pair_id, c.caller_role, names(a, c.common_hashes), b.peer});
+    b.peer->matched({b.ticket, c.pair_id, other(c.caller_role), names(b, c.common_hashes), a.peer});
+}
+
+void node::impl::pair_remotely(member& m, const claimed& c) {
+    stats.pairings_total.fetch_add(1, std::memory_order_relaxed);
+    auto& p = new_pair(c.pair_id, c.node, &m);
+    send(p, pair_kind::matched, encode(note_for(m.id, c)));
+    become_paired(m, p, c.member);
+    p.stand_in = std::make_shared<remote_partner>(*this, c.pair_id);
+    m.peer->matched({m.ticket, c.pair_id, c.caller_role, names(m, c.common_hashes), p.stand_in});
+}
+
+void node::impl::become_paired(member& m, remote_pair& p, const std::string& partner) {
+    if (m.rematch) m.rematch->cancel();
+    set_state(m, member::state::paired);
+    m.pair_id = p.id;
+    m.remote_pair = p.id;
+    m.last_partner = partner;
+}
+
+remote_pair& node::impl::new_pair(std::uint64_t id, const std::string& node, member* local) {
+    highest_pair_ = std::max(highest_pair_, id);
+    auto& p = pairs_[id];
+    p.id = id;
+    p.node = node;
+    p.local = local;
+    if (!last_heard_.contains(node)) last_heard_[node] = clock::now();  // heard from soon
+    return p;
+}
+
+void node::impl::end_pairing(member& m) {
+    if (m.now != member::state::paired) return;
+    if (m.local_partner != nullptr) {
+        member& b = *m.local_partner;
+        b.local_partner = nullptr;
+        set_state(b, member::state::idle);
+        b.peer->partner_left(m.pair_id);
+        cool_down(m.id, b.id);
+    } else if (auto it = pairs_.find(m.remote_pair); it != pairs_.end()) {
+        it->second.local = nullptr;
+        it->second.stand_in.reset();
+        send(it->second, pair_kind::ended, {});
+        cool_down(m.id, m.last_partner);
+    }
+    m.local_partner = nullptr;
+    m.remote_pair = 0;
+    set_state(m, member::state::idle);
+}
+
+void node::impl::break_pair(std::uint64_t id, bool tell_other) {
+    auto it = pairs_.find(id);
+    if (it == pairs_.end()) return;
+    remote_pair& p = it->second;
+    if (tell_other)
+        publish(p.node, encode({wire_kind::pair_message, id_, id, p.out.last_seq() + 1,
+                                pair_kind::ended, {}, {}, {}}));
+    if (member* m = p.local) {
+        m->remote_pair = 0;
+        set_state(*m, member::state::idle);
+        m->peer->partner_left(id);
+    }
+    pairs_.erase(it);
+}
+
+void node::impl::cool_down(const std::string& a, const std::string& b) {
+    if (opts_.rematch_cooldown.count() == 0 || b.empty()) return;
+    const auto until = wall_ms() + opts_.rematch_cooldown.count();
+    cooldown_ends_[a] = until;
+    cooldown_ends_[b] = until;
+    commands_->command({"SET", cooldown_key(prefix_, generation_, a, b), "1", "PX",
+                        std::to_string(opts_.rematch_cooldown.count())},
+                       [](auto) {});
+}
+
+void node::impl::send(remote_pair& p, pair_kind kind, std::string payload) {
+    std::string bytes = encode({wire_kind::pair_message, id_, p.id, p.out.last_seq() + 1, kind,
+                                {}, {}, std::move(payload)});
+    p.out.push(bytes, clock::now());
+    publish(p.node, std::move(bytes));
+}
+
+void node::impl::publish(const std::string& node, std::string bytes) {
+    commands_->command({"PUBLISH", prefix_ + ":n:" + node, std::move(bytes)}, [](auto) {});
+}
+
+std::vector<std::string> node::impl::names(const member& m, const std::vector<std::string>& hashes) const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < m.hashes.size(); ++i)
+        if (std::find(hashes.begin(), hashes.end(), m.hashes[i]) != hashes.end())
+            out.push_back(m.interests[i]);
+    return out;
+}
+
+void node::impl::on_message(std::string_view channel, std::string_view payload) {
+    auto w = decode(payload);
+    if (!w) return;
+    if (channel == heartbeats_) {
+        if (w->kind != wire_kind::heartbeat) return;
+        if (w->from == id_)
+            last_own_heartbeat_ = clock::now();
+        else
+            last_heard_[w->from] = clock::now();
+        return;
+    }
+    last_heard_[w->from] = clock::now();
+    if (w->kind == wire_kind::ack) {
+        auto it = pairs_.find(w->pair);
+        if (it == pairs_.end()) return;
+        it->second.out.ack(w->seq);
+        forget_if_done(it);
+    } else if (w->kind == wire_kind::pair_message) {
+        on_pair_message(*w);
+    }
+}
+
+void node::impl::on_pair_message(wire_message& w) {
+    auto it = pairs_.find(w.pair);
+    if (it == pairs_.end()) {
+        if (w.what != pair_kind::matched || w.seq != 1) {
+            // A pair we have forgotten: acknowledge, so that its sender
+            // stops; what it carried belongs to a pairing that is over.
+            publish(w.from, encode({wire_kind::ack, id_, w.pair, w.seq, {}, {}, {}, {}}));
+            return;
+        }
+        highest_pair_ = std::max(highest_pair_, w.pair);
+        it = pairs_.try_emplace(w.pair).first;
+        it->second.id = w.pair;
+        it->second.node = w.from;
+    }
+    remote_pair& p = it->second;
+    switch (p.in.accept(w.seq)) {
+    case receiver::verdict::duplicate: owe_ack(p); return;
+    case receiver::verdict::gap: break_pair(p.id, true); return;
+    case receiver::verdict::deliver: break;
+    }
+    owe_ack(p);
+    switch (w.what) {
+    case pair_kind::matched: on_claimed(p, w.payload); break;
+    case pair_kind::relay:
+        if (p.local) p.local->peer->relay(p.id, std::move(w.payload), clock::now());
+        break;
+    case pair_kind::ended:
+        if (member* m = p.local) {
+            p.local = nullptr;
+            p.stand_in.reset();
+            m->remote_pair = 0;
+            set_state(*m, member::state::idle);
+            // The other node stored the cooldown; ours only times the
+            // rematch of m, should it wait alone with its last partner.
+            if (opts_.rematch_cooldown.count() > 0)
+                cooldown_ends_[m->id] = wall_ms() + opts_.rematch_cooldown.count();
+            m->peer->partner_left(p.id);
+        }
+        break;
+    }
+}
+
+void node::impl::on_claimed(remote_pair& p, std::string_view payload) {
+    auto n = decode_note(payload);
+    member* m = n ? find(n->member) : nullptr;
+    if (m == nullptr || m->now != member::state::waiting || m->ticket != n->ticket ||
+        m->in_fallback) {
+        send(p, pair_kind::ended, {});  // it left meanwhile: the claimer's side ends
+        return;
+    }
+    p.local = m;
+    become_paired(*m, p, n->claimer);
+    p.stand_in = std::make_shared<remote_partner>(*this, p.id);
+    m->peer->matched({m->ticket, p.id, n->role, names(*m, n->common_hashes), p.stand_in});
+}
+
+void node::impl::owe_ack(remote_pair& p) {
+    if (p.ack_owed) return;
+    p.ack_owed = true;
+    // One ack for every message of this pair read in the same batch.
+    asio::post(io_, [this, id = p.id] {
+        auto it = pairs_.find(id);
+        if (it == pairs_.end() || !it->second.ack_owed) return;
+        it->second.ack_owed = false;
+        publish(it->second.node,
+                encode({wire_kind::ack, id_, id, it->second.in.delivered(), {}, {}, {}, {}}));
+        forget_if_done(it);
+    });
+}
+
+void node::impl::forget_if_done(std::unordered_map<std::uint64_t, remote_pair>::iterator it) {
+    const remote_pair& p = it->second;
+    if (p.local == nullptr && p.out.idle() && !p.ack_owed) pairs_.erase(it);
+}
+
+void node::impl::start_ticks() {
+    tick_timer_.expires_after(milliseconds(50));
+    tick_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        tick();
+        start_ticks();
+    });
+}
+
+void node::impl::tick() {
+    const auto now = clock::now();
+    std::vector<std::uint64_t> expired;
+    for (auto& [id, p] : pairs_) {
+        if (p.out.idle()) continue;
+        if (p.out.expired(now)) {
+            expired.push_back(id);
+            continue;
+        }
+        for (const auto& r : p.out.due(now)) publish(p.node, *r.text);
+    }
+    for (auto id : expired) break_pair(id, true);
+}
+
+}  // namespace onymous::cluster
