@@ -70,7 +70,7 @@ private:
             // A node that lost Redis stays ready (docs/operations.md, Cluster
             // mode): when Redis is down for every node, failing readiness
             // everywhere would take the whole service off the balancer.
-            if (ctx_.cluster_degraded && ctx_.cluster_degraded())
+            if (ctx_.cluster && ctx_.cluster->degraded.load(std::memory_order_relaxed))
                 return net::text_response(http::status::ok, "degraded\n");
             return net::text_response(http::status::ok, "ready\n");
         }

@@ -44,6 +44,33 @@ void family(std::string& out, std::string_view name, std::string_view type, std:
         fmt::format_to(std::back_inserter(out), "{}{{{}=\"{}\"}} {}\n", name, label, value, count);
 }
 
+/// Cluster mode only (docs/operations.md, Cluster mode).
+void render_cluster(std::string& out, const cluster::node_stats& c) {
+    metric(out, "onymous_cluster_degraded", "gauge",
+           "1 while this node cannot reach Redis or its subscription is down: it pairs its own "
+           "sessions only.",
+           c.degraded.load(std::memory_order_relaxed) ? 1 : 0);
+    metric(out, "onymous_cluster_nodes_alive", "gauge",
+           "Other nodes heard within cluster.node_timeout.", read(c.nodes_alive));
+    metric(out, "onymous_cluster_pairs_across_nodes", "gauge",
+           "Pairs with one session here and the other on another node.",
+           read(c.pairs_across_nodes));
+    metric(out, "onymous_cluster_link_messages_total", "counter",
+           "Messages of cross-node pairs published (first sends).", read(c.link_messages_total));
+    metric(out, "onymous_cluster_link_retries_total", "counter",
+           "Messages of cross-node pairs published again for want of an acknowledgement.",
+           read(c.link_retries_total));
+    family(out, "onymous_cluster_pairs_broken_total", "counter",
+           "Cross-node pairs ended with partner_left without their partner's word, by reason.",
+           "reason",
+           {{"gap", read(c.pairs_broken_gap_total)},
+            {"deadline", read(c.pairs_broken_deadline_total)},
+            {"node_down", read(c.pairs_broken_node_down_total)}});
+    metric(out, "onymous_cluster_redis_failures_total", "counter",
+           "Pool operations Redis did not answer (retried, or paired locally while degraded).",
+           read(c.redis_failures_total));
+}
+
 template <std::size_t N>
 void histogram(std::string& out, std::string_view name, std::string_view help,
                const metrics::histogram<N>& h) {
@@ -145,11 +172,7 @@ void budget_metrics(std::string& out, const net::server_context& ctx) {
     metric(out, "onymous_overloaded", "gauge",
            "1 while above 90 % of limits.max_buffered_bytes: newcomers are refused.",
            b.nearly_full() ? 1 : 0);
-    if (ctx.cluster_degraded)
-        metric(out, "onymous_cluster_degraded", "gauge",
-               "1 while this cluster node cannot reach Redis or its subscription is down: it "
-               "cannot pair across nodes.",
-               ctx.cluster_degraded() ? 1 : 0);
+    if (ctx.cluster) render_cluster(out, *ctx.cluster);
     std::uint64_t history = 0;
     for (const auto& w : ctx.workers) history += w->history_bytes();  // each a session::home
     metric(out, "onymous_heap_trims_total", "counter",

@@ -70,7 +70,7 @@ public:
         sessions_.emplace(first->sessions, *matcher_);
         addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
         context_.emplace(std::move(first), *sessions_, workers_, *addresses_);
-        if (cluster_ != nullptr) context_->cluster_degraded = [n = cluster_] { return n->degraded(); };
+        if (cluster_ != nullptr) context_->cluster = &cluster_->counters();
         make_workers();
         bind();
         write_ready_file();

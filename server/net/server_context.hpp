@@ -13,6 +13,7 @@
 #include <onymous/address/address_table.hpp>
 #include <onymous/address/network.hpp>
 #include <onymous/config/config.hpp>
+#include <onymous/cluster/node_stats.hpp>
 #include <onymous/match/matcher.hpp>
 #include <onymous/session/signaling_session.hpp>
 
@@ -144,9 +145,10 @@ struct server_context {
     std::atomic<bool> shutting_down{false};
     /// Set once every listener listens (/readyz).
     std::atomic<bool> listening{false};
-    /// Cluster mode: Redis or the node's subscription is lost (/readyz,
-    /// /metrics). Empty in single-node mode. Set before the admin starts.
-    std::function<bool()> cluster_degraded;
+    /// Cluster mode: what the node counts, its degraded flag among them
+    /// (/readyz, /metrics). Null in single-node mode. Set before the admin
+    /// starts.
+    const cluster::node_stats* cluster = nullptr;
 
     /// The configuration a new connection takes. Any thread.
     std::shared_ptr<const connection_snapshot> snapshot() const { return current_.load(); }

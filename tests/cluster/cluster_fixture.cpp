@@ -22,7 +22,15 @@ cluster::cluster(cluster_options h) : how(std::move(h)) {
 }
 
 void cluster::await_connected() {
-    for (auto& n : nodes) wait_for_sample(*n, "onymous_cluster_degraded", {}, 0, allowance(10s), false);
+    for (auto& n : nodes) {
+        if (!n->running()) continue;
+        wait_for_sample(*n, "onymous_cluster_degraded", {}, 0, allowance(10s), false);
+    }
+    double alive = 0;
+    for (auto& n : nodes) alive += n->running() ? 1 : 0;
+    for (auto& n : nodes)
+        if (n->running())
+            wait_for_sample(*n, "onymous_cluster_nodes_alive", {}, alive - 1, allowance(10s), false);
 }
 
 std::size_t cluster::pooled_waiters() {

@@ -31,9 +31,8 @@ public:
     /// How many waiters the pool in Redis holds now (their records).
     std::size_t pooled_waiters();
     /// Waits until every node reports that it is connected to Redis and
-    /// subscribed (onymous_cluster_degraded 0), and has heard every other
-    /// node's heartbeat (its log is not needed: a cross-node pairing needs
-    /// only Redis).
+    /// subscribed (onymous_cluster_degraded 0) and hears every other node
+    /// (onymous_cluster_nodes_alive).
     void await_connected();
 
     cluster_options how;

@@ -3,6 +3,7 @@
 // and its waiters leave the pool (issue 18, Liveness and failure).
 
 #include "cluster_fixture.hpp"
+#include "ops_helpers.hpp"
 
 #include <chrono>
 
@@ -15,6 +16,7 @@ TEST_CASE("kill -9 of a node: its partners get partner_left within node_timeout,
     auto a = open_on(c.node(0));
     auto b = open_on(c.node(1));
     pair(a, b);
+    wait_for_sample(c.node(0), "onymous_cluster_pairs_across_nodes", {}, 1);
     // A waiter on the node that dies.
     auto doomed_waiter = open_on(c.node(1));
     join(doomed_waiter, "video");
@@ -27,6 +29,9 @@ TEST_CASE("kill -9 of a node: its partners get partner_left within node_timeout,
                                << " ms");
     // node_timeout, plus a tick of the heartbeat timer on a busy machine.
     if (timing_tests_enabled()) REQUIRE(after < std::chrono::milliseconds(1500 + 400));
+
+    wait_for_sample(c.node(0), "onymous_cluster_pairs_broken_total", {{"reason", "node_down"}}, 1);
+    wait_for_sample(c.node(0), "onymous_cluster_pairs_across_nodes", {}, 0);
 
     // The dead node's waiter is gone from the pool: two newcomers in its
     // mode meet each other. (Node 0 purged it before it told a.)

@@ -42,6 +42,10 @@ TEST_CASE("clients on two nodes are paired and relay in order, both ways",
         expect_message(answerer, candidate_message(candidate_init("o" + std::to_string(i), i + 1)));
         expect_message(offerer, candidate_message(candidate_init("a" + std::to_string(i), i + 1)));
     }
+    // 2 x (offer or answer, 50 candidates), plus matched from the claimer.
+    const auto published = *metric(c.node(0), "onymous_cluster_link_messages_total") +
+                           *metric(c.node(1), "onymous_cluster_link_messages_total");
+    REQUIRE(published == 2 * 51 + 1);
     // Next on one node: partner_left on the other.
     offerer.send_json({{"type", "next"}});
     expect_type(offerer, "waiting");

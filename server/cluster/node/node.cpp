@@ -121,7 +121,7 @@ void node::impl::next(member* m, std::uint64_t ticket) {
     asio::post(io_, [this, m, ticket] {
         count();
         if (!m->ever_joined) return;
-        if (m->in_fallback && degraded.load(std::memory_order_relaxed)) {
+        if (m->in_fallback && counters.degraded.load(std::memory_order_relaxed)) {
             // The fallback matcher ends the pairing and queues again.
             end_fallback_state(*m);
             m->ticket = ticket;
@@ -235,7 +235,8 @@ void node::reactivate(handle* m, std::shared_ptr<match::peer> p) {
     impl_->reactivate(static_cast<member*>(m), std::move(p));
 }
 const match::matcher_stats& node::stats() const { return impl_->stats; }
-bool node::degraded() const { return impl_->degraded.load(std::memory_order_relaxed); }
+bool node::degraded() const { return impl_->counters.degraded.load(std::memory_order_relaxed); }
+const node_stats& node::counters() const { return impl_->counters; }
 const std::string& node::id() const { return impl_->id(); }
 
 }  // namespace onymous::cluster

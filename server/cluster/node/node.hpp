@@ -19,6 +19,7 @@
 // are told through their callbacks (which post to their own homes).
 // Nothing here includes Asio: the cluster thread is the implementation's.
 
+#include <onymous/cluster/node_stats.hpp>
 #include <onymous/config/config.hpp>
 #include <onymous/match/matchmaker.hpp>
 
@@ -56,6 +57,8 @@ public:
 
     /// Redis unreachable or the subscription down (/readyz, /metrics).
     bool degraded() const;
+    /// What the node counts (/metrics).
+    const node_stats& counters() const;
     /// This node's id (cluster.node_id, or the random one).
     const std::string& id() const;
 

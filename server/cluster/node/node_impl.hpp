@@ -11,6 +11,7 @@
 #include "../../redis/client.hpp"
 
 #include <onymous/cluster/link.hpp>
+#include <onymous/cluster/node_stats.hpp>
 #include <onymous/cluster/pool.hpp>
 #include <onymous/cluster/wire.hpp>
 #include <onymous/match/matcher.hpp>
@@ -147,8 +148,8 @@ public:
     void on_fallback_matched(member& m, match::pairing& p);
     void on_fallback_partner_left(member& m, std::uint64_t fallback_pair);
 
-    match::matcher_stats stats;    ///< any thread reads it
-    std::atomic<bool> degraded{true};  ///< any thread reads it
+    match::matcher_stats stats;  ///< any thread reads it
+    node_stats counters;         ///< any thread reads it
     const std::string& id() const { return id_; }
     asio::io_context& io() { return io_; }
 

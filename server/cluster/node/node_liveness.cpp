@@ -38,7 +38,7 @@ void node::impl::heartbeat() {
     // within node_timeout. While we cannot hear anyone ourselves,
     // nobody is declared dead (the cross-node pairs end on their retry
     // deadline instead).
-    if (degraded.load(std::memory_order_relaxed)) return;
+    if (counters.degraded.load(std::memory_order_relaxed)) return;
     std::vector<std::string> dead;
     for (const auto& [node, heard] : last_heard_)
         if (now - heard > timeout - opts_.settings.heartbeat_interval) dead.push_back(node);
@@ -47,9 +47,11 @@ void node::impl::heartbeat() {
         std::vector<std::uint64_t> ended;
         for (const auto& [id, p] : pairs_)
             if (p.node == node) ended.push_back(id);
+        counters.pairs_broken_node_down_total.fetch_add(ended.size(), std::memory_order_relaxed);
         for (auto id : ended) break_pair(id, false);
         pool(purge_args(prefix_, node));
     }
+    counters.nodes_alive.store(last_heard_.size(), std::memory_order_relaxed);
     update_degraded();
 }
 

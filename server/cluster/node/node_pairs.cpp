@@ -93,6 +93,7 @@ void node::impl::send(remote_pair& p, pair_kind kind, std::string payload) {
     std::string bytes = encode({wire_kind::pair_message, id_, p.id, p.out.last_seq() + 1, kind,
                                 {}, {}, std::move(payload)});
     p.out.push(bytes, clock::now());
+    counters.link_messages_total.fetch_add(1, std::memory_order_relaxed);
     publish(p.node, std::move(bytes));
 }
 
@@ -147,7 +148,10 @@ void node::impl::on_pair_message(wire_message& w) {
     remote_pair& p = it->second;
     switch (p.in.accept(w.seq)) {
     case receiver::verdict::duplicate: owe_ack(p); return;
-    case receiver::verdict::gap: break_pair(p.id, true); return;
+    case receiver::verdict::gap:
+        counters.pairs_broken_gap_total.fetch_add(1, std::memory_order_relaxed);
+        break_pair(p.id, true);
+        return;
     case receiver::verdict::deliver: break;
     }
     owe_ack(p);
@@ -217,14 +221,22 @@ void node::impl::start_ticks() {
 void node::impl::tick() {
     const auto now = clock::now();
     std::vector<std::uint64_t> expired;
+    std::uint64_t across = 0;
     for (auto& [id, p] : pairs_) {
+        if (p.local != nullptr) ++across;
         if (p.out.idle()) continue;
         if (p.out.expired(now)) {
             expired.push_back(id);
+            if (p.local != nullptr)
+                counters.pairs_broken_deadline_total.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
-        for (const auto& r : p.out.due(now)) publish(p.node, *r.text);
+        for (const auto& r : p.out.due(now)) {
+            counters.link_retries_total.fetch_add(1, std::memory_order_relaxed);
+            publish(p.node, *r.text);
+        }
     }
+    counters.pairs_across_nodes.store(across, std::memory_order_relaxed);
     for (auto id : expired) break_pair(id, true);
 }
 

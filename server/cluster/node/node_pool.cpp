@@ -8,7 +8,7 @@ void node::impl::wait(member& m, std::uint64_t ticket) {
     m.ticket = ticket;
     m.joined_ms = wall_ms();
     set_state(m, member::state::waiting);
-    if (degraded.load(std::memory_order_relaxed))
+    if (counters.degraded.load(std::memory_order_relaxed))
         wait_in_fallback(m);
     else
         send_join(m);
@@ -57,6 +57,7 @@ void node::impl::on_pool_answer(const std::string& id, std::uint64_t ticket,
     const bool current = m != nullptr && m->now == member::state::waiting &&
                          m->ticket == ticket && !m->in_fallback;
     if (!answer) {
+        counters.redis_failures_total.fetch_add(1, std::memory_order_relaxed);
         // Redis did not answer: try again shortly, while it still waits.
         if (current) retry_later(*m, milliseconds(250));
         return;
@@ -114,7 +115,7 @@ void node::impl::retry_later(member& m, milliseconds after) {
         if (ec) return;
         member* w = find(id);
         if (!w || w->now != member::state::waiting || w->ticket != ticket || w->in_fallback) return;
-        if (degraded.load(std::memory_order_relaxed))
+        if (counters.degraded.load(std::memory_order_relaxed))
             wait_in_fallback(*w);
         else
             send_join(*w);
@@ -172,8 +173,8 @@ void node::impl::on_redis_lost() {
 
 void node::impl::update_degraded() {
     const bool now = !(commands_->connected() && subscriber_->subscribed() && !generation_.empty());
-    if (now == degraded.load(std::memory_order_relaxed)) return;
-    degraded.store(now, std::memory_order_relaxed);
+    if (now == counters.degraded.load(std::memory_order_relaxed)) return;
+    counters.degraded.store(now, std::memory_order_relaxed);
     on_degraded_changed(now);
 }
 

@@ -1,0 +1,29 @@
+#pragma once
+// What a cluster node counts for /metrics (docs/operations.md, Cluster
+// mode): written by the cluster thread, read by the admin endpoint, relaxed
+// atomics.
+
+#include <atomic>
+#include <cstdint>
+
+namespace onymous::cluster {
+
+struct node_stats {
+    /// Redis unreachable, or this node's subscription down.
+    std::atomic<bool> degraded{true};
+    /// Other nodes heard within node_timeout.
+    std::atomic<std::uint64_t> nodes_alive{0};
+    /// Pairs with one half here and the other on another node.
+    std::atomic<std::uint64_t> pairs_across_nodes{0};
+    /// Messages of cross-node pairs published (first sends), and re-sent.
+    std::atomic<std::uint64_t> link_messages_total{0};
+    std::atomic<std::uint64_t> link_retries_total{0};
+    /// Cross-node pairs that ended without their partner's word, by reason.
+    std::atomic<std::uint64_t> pairs_broken_gap_total{0};
+    std::atomic<std::uint64_t> pairs_broken_deadline_total{0};
+    std::atomic<std::uint64_t> pairs_broken_node_down_total{0};
+    /// Pool operations Redis did not answer (retried, or the node degraded).
+    std::atomic<std::uint64_t> redis_failures_total{0};
+};
+
+}  // namespace onymous::cluster
