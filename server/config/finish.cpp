@@ -3,7 +3,10 @@
 #include "config/load_steps.hpp"
 #include "config/values.hpp"
 
+#include <onymous/cluster/wire.hpp>
 #include <onymous/config/load.hpp>
+
+#include "redis/endpoint.hpp"
 
 #include <algorithm>
 
@@ -67,6 +70,25 @@ void check_tls(const load_context& ctx, const settings& out) {
     }
 }
 
+/// What a node puts on the wire and in Redis keys must be a plain id, and it
+/// needs a Redis to talk to.
+void check_cluster(const load_context& ctx, const cluster_settings& c) {
+    require(ctx, c.heartbeat_interval < c.node_timeout, "cluster.heartbeat_interval",
+            "cluster.node_timeout", "less than", format_duration(c.node_timeout),
+            format_duration(c.heartbeat_interval));
+    const auto line = [&](std::string_view key) { return ctx.line_of(key, ctx.line_of("cluster", ctx.root_line)); };
+    if (!redis::parse_url(c.redis))
+        fail(ctx, line("cluster.redis"), "cluster.redis",
+             c.redis.empty() ? "required in cluster mode: redis://[:password@]host:port or unix:/path"
+                             : "expected redis://[:password@]host:port or unix:/path");
+    if (!c.node_id.empty() && !cluster::is_wire_id(c.node_id))
+        fail(ctx, line("cluster.node_id"), "cluster.node_id",
+             "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.node_id));
+    if (!cluster::is_wire_id(c.key_prefix))
+        fail(ctx, line("cluster.key_prefix"), "cluster.key_prefix",
+             "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.key_prefix));
+}
+
 void check_limits(const load_context& ctx, settings& out) {
     limits_settings& l = out.limits;
     // A size left out follows max_message_bytes, so that lowering (raising)
@@ -85,12 +107,7 @@ void check_limits(const load_context& ctx, settings& out) {
             std::to_string(l.max_outbound_bytes));
     require(ctx, l.ping_interval < l.idle_timeout, "limits.ping_interval", "limits.idle_timeout",
             "less than", format_duration(l.idle_timeout), format_duration(l.ping_interval));
-    if (out.cluster) {
-        const cluster_settings& c = *out.cluster;
-        require(ctx, c.heartbeat_interval < c.node_timeout, "cluster.heartbeat_interval",
-                "cluster.node_timeout", "less than", format_duration(c.node_timeout),
-                format_duration(c.heartbeat_interval));
-    }
+    if (out.cluster) check_cluster(ctx, *out.cluster);
 }
 
 // One secret per line, at most two (the current one and the next, for rotation).

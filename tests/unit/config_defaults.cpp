@@ -210,18 +210,24 @@ TEST_CASE("every choice maps to its value", "[config]") {
     CHECK(parse_plain("ice: {privacy: \"off\"}\n").ice.privacy == ice_privacy::off);
 }
 
-TEST_CASE("a present cluster section, even empty, has the defaults", "[config]") {
-    for (const char* text : {"cluster:\n", "cluster: {}\n", "cluster: {redis: \"\"}\n"}) {
+TEST_CASE("a present cluster section has the defaults; without a Redis it is refused", "[config]") {
+    for (const char* text : {"cluster: {redis: \"redis://127.0.0.1:6379\"}\n",
+                             "cluster:\n  redis: redis://127.0.0.1:6379\n"}) {
         INFO(text);
         const settings s = parse_plain(text);
         REQUIRE(s.cluster.has_value());
-        CHECK(s.cluster->redis.empty());
         CHECK(s.cluster->node_id.empty());
+        CHECK(s.cluster->key_prefix == "onymous");
         CHECK(s.cluster->heartbeat_interval == 1s);
         CHECK(s.cluster->node_timeout == 5s);
     }
     CHECK(parse_plain("cluster: {redis: \"redis://:pw@127.0.0.1:6379\"}\n").cluster->redis ==
           "redis://:pw@127.0.0.1:6379");
+    // Present turns clustering on, and clustering needs Redis.
+    for (const char* text : {"cluster:\n", "cluster: {}\n", "cluster: {redis: \"\"}\n"}) {
+        INFO(text);
+        CHECK_THROWS_WITH(parse_plain(text), Catch::Contains("cluster.redis: required in cluster mode"));
+    }
 }
 
 TEST_CASE("threads 0 stays 0 for the daemon to resolve", "[config]") {
