@@ -29,7 +29,8 @@ class null_peer : public match::peer {
 public:
     void matched(match::pairing) override {}
     void partner_left(std::uint64_t) override {}
-    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}  // the matcher never relays
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {
+    }  // the matcher never relays
 };
 
 /// Split among the calling threads, so that 1 and 2 threads work on the

@@ -76,11 +76,14 @@ void check_cluster(const load_context& ctx, const cluster_settings& c) {
     require(ctx, c.heartbeat_interval < c.node_timeout, "cluster.heartbeat_interval",
             "cluster.node_timeout", "less than", format_duration(c.node_timeout),
             format_duration(c.heartbeat_interval));
-    const auto line = [&](std::string_view key) { return ctx.line_of(key, ctx.line_of("cluster", ctx.root_line)); };
+    const auto line = [&](std::string_view key) {
+        return ctx.line_of(key, ctx.line_of("cluster", ctx.root_line));
+    };
     if (!redis::parse_url(c.redis))
         fail(ctx, line("cluster.redis"), "cluster.redis",
-             c.redis.empty() ? "required in cluster mode: redis://[:password@]host:port or unix:/path"
-                             : "expected redis://[:password@]host:port or unix:/path");
+             c.redis.empty()
+                 ? "required in cluster mode: redis://[:password@]host:port or unix:/path"
+                 : "expected redis://[:password@]host:port or unix:/path");
     if (!c.node_id.empty() && !cluster::is_wire_id(c.node_id))
         fail(ctx, line("cluster.node_id"), "cluster.node_id",
              "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.node_id));

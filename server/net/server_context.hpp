@@ -12,8 +12,8 @@
 
 #include <onymous/address/address_table.hpp>
 #include <onymous/address/network.hpp>
-#include <onymous/config/config.hpp>
 #include <onymous/cluster/node_stats.hpp>
+#include <onymous/config/config.hpp>
 #include <onymous/match/matcher.hpp>
 #include <onymous/session/signaling_session.hpp>
 
@@ -21,8 +21,8 @@
 
 #include <array>
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <utility>

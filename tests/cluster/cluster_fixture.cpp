@@ -30,7 +30,8 @@ void cluster::await_connected() {
     for (auto& n : nodes) alive += n->running() ? 1 : 0;
     for (auto& n : nodes)
         if (n->running())
-            wait_for_sample(*n, "onymous_cluster_nodes_alive", {}, alive - 1, allowance(10s), false);
+            wait_for_sample(*n, "onymous_cluster_nodes_alive", {}, alive - 1, allowance(10s),
+                            false);
 }
 
 std::size_t cluster::pooled_waiters() {

@@ -9,9 +9,10 @@
 
 using namespace onymous::test;
 
-TEST_CASE("kill -9 of a node: its partners get partner_left within node_timeout, its waiters "
-          "leave the pool",
-          "[cluster_node_death][cluster_failure_test][cluster]") {
+TEST_CASE(
+    "kill -9 of a node: its partners get partner_left within node_timeout, its waiters "
+    "leave the pool",
+    "[cluster_node_death][cluster_failure_test][cluster]") {
     cluster c({.nodes = 3, .heartbeat_interval = "200ms", .node_timeout = "1500ms"});
     auto a = open_on(c.node(0));
     auto b = open_on(c.node(1));
@@ -25,8 +26,8 @@ TEST_CASE("kill -9 of a node: its partners get partner_left within node_timeout,
     c.node(1).stop(std::chrono::seconds(5), 9);
     expect_type(a, "partner_left", allowance(5s));
     const auto after = std::chrono::steady_clock::now() - killed;
-    INFO("partner_left after " << std::chrono::duration_cast<std::chrono::milliseconds>(after).count()
-                               << " ms");
+    INFO("partner_left after "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(after).count() << " ms");
     // node_timeout, plus a tick of the heartbeat timer on a busy machine.
     if (timing_tests_enabled()) REQUIRE(after < std::chrono::milliseconds(1500 + 400));
 

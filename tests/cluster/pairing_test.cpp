@@ -91,7 +91,8 @@ TEST_CASE("300 clients over three nodes, joining at once, are all paired exactly
     for (auto& n : c.nodes) finish(*n);
 }
 
-TEST_CASE("modes and interests hold across nodes", "[cluster_rules][cluster_pairing_test][cluster]") {
+TEST_CASE("modes and interests hold across nodes",
+          "[cluster_rules][cluster_pairing_test][cluster]") {
     cluster c;
     auto cats = open_on(c.node(0));
     join(cats, "text", {"cats"});
@@ -115,7 +116,8 @@ TEST_CASE("modes and interests hold across nodes", "[cluster_rules][cluster_pair
     for (auto& n : c.nodes) finish(*n);
 }
 
-TEST_CASE("the re-match cooldown holds across nodes", "[cluster_cooldown][cluster_pairing_test][cluster]") {
+TEST_CASE("the re-match cooldown holds across nodes",
+          "[cluster_cooldown][cluster_pairing_test][cluster]") {
     cluster c({.nodes = 3, .rematch_cooldown = "60s"});
     auto a = open_on(c.node(0));
     auto b = open_on(c.node(1));

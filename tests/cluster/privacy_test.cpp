@@ -22,7 +22,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("a scan and DUMP of Redis reveal nothing about users", "[cluster_privacy_test][cluster]") {
+TEST_CASE("a scan and DUMP of Redis reveal nothing about users",
+          "[cluster_privacy_test][cluster]") {
     cluster c({.nodes = 2, .rematch_cooldown = "60s"});
     std::vector<ws_client> waiting;
     std::vector<std::string> tokens;

@@ -9,9 +9,10 @@
 
 using namespace onymous::test;
 
-TEST_CASE("SIGSTOP of Redis: every node says degraded and still pairs its own clients; SIGCONT "
-          "recovers",
-          "[cluster_redis_pause][cluster_redis_loss_test][cluster]") {
+TEST_CASE(
+    "SIGSTOP of Redis: every node says degraded and still pairs its own clients; SIGCONT "
+    "recovers",
+    "[cluster_redis_pause][cluster_redis_loss_test][cluster]") {
     cluster c({.nodes = 3, .heartbeat_interval = "200ms", .node_timeout = "1500ms"});
     for (auto& n : c.nodes) REQUIRE(readiness(*n) == "200 ready");
 

@@ -31,8 +31,10 @@ struct pool_fixture {
 
     std::optional<redis::reply> run(std::vector<std::string> args) {
         std::optional<std::optional<redis::reply>> result;
-        script.run(c, {}, std::move(args), [&](std::optional<redis::reply> r) { result = std::move(r); });
-        REQUIRE(run_until(io, [&] { return result.has_value(); }, patience));
+        script.run(c, {}, std::move(args),
+                   [&](std::optional<redis::reply> r) { result = std::move(r); });
+        REQUIRE(run_until(
+            io, [&] { return result.has_value(); }, patience));
         REQUIRE(*result);
         INFO("reply: " << (*result)->text);
         REQUIRE_FALSE((*result)->is_error());
@@ -53,7 +55,8 @@ struct pool_fixture {
         r.ticket = 7;
         r.random = random;
         r.ttl_ms = 60000;
-        r.hash_key = std::string(1, 'k');  // (assigning "k" trips GCC 12's -Wrestrict false positive)
+        r.hash_key =
+            std::string(1, 'k');  // (assigning "k" trips GCC 12's -Wrestrict false positive)
         r.interest_hashes = std::move(interests);
         auto answer = cluster::parse_pool_answer(*run(cluster::join_args(prefix, r)));
         REQUIRE(answer);

@@ -24,7 +24,8 @@ class quiet_peer : public peer {
 public:
     void matched(pairing) override {}
     void partner_left(std::uint64_t) override {}
-    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}  // the matcher never relays
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {
+    }  // the matcher never relays
 };
 
 TEST_CASE("matcher leaves no operation behind when calls collide", "[match][stress]") {

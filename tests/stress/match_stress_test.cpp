@@ -55,7 +55,8 @@ public:
     void partner_left(std::uint64_t pair_id) override {
         record(event_record::partner_left).pair_id = pair_id;
     }
-    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}  // the matcher never relays
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {
+    }  // the matcher never relays
 
 private:
     event_record& record(event_record::kind_t kind) {

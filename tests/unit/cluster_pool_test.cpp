@@ -25,8 +25,8 @@ TEST_CASE("pool answers: queued, gone and paired are read; anything else is refu
     REQUIRE(parse_pool_answer(array({text("queued")}))->what == cluster::pool_answer::kind::queued);
     REQUIRE(parse_pool_answer(array({text("gone")}))->what == cluster::pool_answer::kind::gone);
 
-    const auto paired = parse_pool_answer(array(
-        {text("paired"), number(12), text("m"), text("n"), text("9"), text("offerer"), text("h1")}));
+    const auto paired = parse_pool_answer(array({text("paired"), number(12), text("m"), text("n"),
+                                                 text("9"), text("offerer"), text("h1")}));
     REQUIRE(paired);
     CHECK(paired->partner.pair_id == 12);
     CHECK(paired->partner.member == "m");
@@ -38,7 +38,8 @@ TEST_CASE("pool answers: queued, gone and paired are read; anything else is refu
     CHECK_FALSE(parse_pool_answer(text("queued")));
     CHECK_FALSE(parse_pool_answer(array({})));
     CHECK_FALSE(parse_pool_answer(array({text("queued"), text("x")})));
-    CHECK_FALSE(parse_pool_answer(array({text("paired"), number(1), text("m"), text("n"), text("9")})));
+    CHECK_FALSE(
+        parse_pool_answer(array({text("paired"), number(1), text("m"), text("n"), text("9")})));
     CHECK_FALSE(parse_pool_answer(
         array({text("paired"), number(-1), text("m"), text("n"), text("9"), text("offerer")})));
     CHECK_FALSE(parse_pool_answer(

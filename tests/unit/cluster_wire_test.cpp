@@ -110,8 +110,8 @@ TEST_CASE("anything else is refused", "[cluster][wire]") {
 
 TEST_CASE("the pairing note: what a claimer tells the waiter's node", "[cluster_wire]") {
     using onymous::cluster::decode_note;
-    onymous::cluster::pairing_note n{"claimer1", "waiter2", 17, onymous::protocol::role::answerer,
-                                     {"aa", "bb"}};
+    onymous::cluster::pairing_note n{
+        "claimer1", "waiter2", 17, onymous::protocol::role::answerer, {"aa", "bb"}};
     const auto text = onymous::cluster::encode(n);
     CHECK(text == "claimer1 waiter2 17 answerer aa bb");
     const auto back = decode_note(text);

@@ -226,7 +226,8 @@ TEST_CASE("a present cluster section has the defaults; without a Redis it is ref
     // Present turns clustering on, and clustering needs Redis.
     for (const char* text : {"cluster:\n", "cluster: {}\n", "cluster: {redis: \"\"}\n"}) {
         INFO(text);
-        CHECK_THROWS_WITH(parse_plain(text), Catch::Contains("cluster.redis: required in cluster mode"));
+        CHECK_THROWS_WITH(parse_plain(text),
+                          Catch::Contains("cluster.redis: required in cluster mode"));
     }
 }
 

@@ -40,7 +40,8 @@ public:
         e.pair.pair_id = pair_id;
         events.push_back(std::move(e));
     }
-    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {}  // the matcher never relays
+    void relay(std::uint64_t, std::string, std::chrono::steady_clock::time_point) override {
+    }  // the matcher never relays
 
     std::vector<event> events;
 };

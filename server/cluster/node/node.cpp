@@ -38,7 +38,8 @@ node::impl::impl(node_options opts)
     if (!where) throw std::invalid_argument("cluster.redis is not a Redis URL");
     redis::options ro;
     ro.command_timeout = std::max<milliseconds>(
-        milliseconds(500), std::chrono::duration_cast<milliseconds>(opts_.settings.node_timeout) / 2);
+        milliseconds(500),
+        std::chrono::duration_cast<milliseconds>(opts_.settings.node_timeout) / 2);
     commands_.emplace(io_, *where, ro);
     subscriber_.emplace(io_, *where, std::vector<std::string>{channel_, heartbeats_}, ro);
     commands_->on_connected = [this] { on_redis_connected(); };
@@ -85,9 +86,8 @@ node::impl::~impl() {
 void node::impl::finish_commands(clock::time_point deadline) {
     if (commands_->connected() && commands_->pending() > 0 && clock::now() < deadline) {
         tick_timer_.expires_after(milliseconds(10));
-        tick_timer_.async_wait([this, deadline](boost::system::error_code) {
-            finish_commands(deadline);
-        });
+        tick_timer_.async_wait(
+            [this, deadline](boost::system::error_code) { finish_commands(deadline); });
         return;
     }
     commands_->stop();
@@ -105,7 +105,7 @@ match::matchmaker::handle* node::impl::attach(std::shared_ptr<match::peer> p) {
 }
 
 void node::impl::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-          std::vector<std::string> interests) {
+                      std::vector<std::string> interests) {
     asio::post(io_, [this, m, ticket, mode, interests = std::move(interests)]() mutable {
         count();
         if (m->now != member::state::idle) return;  // the session answered bad_state

@@ -38,7 +38,8 @@ void node::impl::on_fallback_matched(member& m, match::pairing& p) {
     set_state(m, member::state::paired);
     m.pair_id = fallback_base_ + p.pair_id;
     highest_pair_ = std::max(highest_pair_, m.pair_id);
-    if (p.role == protocol::role::offerer) stats.pairings_total.fetch_add(1, std::memory_order_relaxed);
+    if (p.role == protocol::role::offerer)
+        stats.pairings_total.fetch_add(1, std::memory_order_relaxed);
     m.peer->matched({p.ticket, m.pair_id, p.role, std::move(p.common_interests), other.peer});
 }
 

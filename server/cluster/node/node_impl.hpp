@@ -62,7 +62,7 @@ struct member final : match::matchmaker::handle {
     std::uint64_t ticket = 0;
     protocol::chat_mode mode = protocol::chat_mode::video;
     std::vector<std::string> interests;
-    std::vector<std::string> hashes;  ///< of interests, in the same order
+    std::vector<std::string> hashes;         ///< of interests, in the same order
     std::optional<std::string> hashed_with;  ///< the generation that keyed `hashes`
     std::int64_t joined_ms = 0;
     std::uint64_t pair_id = 0;
@@ -75,7 +75,7 @@ struct member final : match::matchmaker::handle {
     // (the single-node matcher), which calls back through `proxy`.
     match::matchmaker::handle* fallback = nullptr;
     std::shared_ptr<match::peer> proxy;
-    bool in_fallback = false;        ///< waiting or paired in that pool
+    bool in_fallback = false;         ///< waiting or paired in that pool
     std::uint64_t fallback_pair = 0;  ///< the fallback matcher's id of the pairing
 };
 
@@ -84,8 +84,8 @@ struct member final : match::matchmaker::handle {
 class remote_partner final : public match::peer {
 public:
     remote_partner(node::impl& n, std::uint64_t pair_id) : node_(n), pair_id_(pair_id) {}
-    void matched(match::pairing) override {}            // never: only named as a partner
-    void partner_left(std::uint64_t) override {}        // never: idem
+    void matched(match::pairing) override {}      // never: only named as a partner
+    void partner_left(std::uint64_t) override {}  // never: idem
     void relay(std::uint64_t pair_id, std::string text,
                std::chrono::steady_clock::time_point) override;
 
@@ -113,7 +113,7 @@ private:
 /// The half of a cross-node pair on this node.
 struct remote_pair {
     std::uint64_t id = 0;
-    std::string node;  ///< the other half's node
+    std::string node;         ///< the other half's node
     member* local = nullptr;  ///< null once our side left (we wait for acks)
     sender out;
     receiver in;

@@ -69,8 +69,14 @@ void node::impl::break_pair(std::uint64_t id, bool tell_other) {
     if (it == pairs_.end()) return;
     remote_pair& p = it->second;
     if (tell_other)
-        publish(p.node, encode({wire_kind::pair_message, id_, id, p.out.last_seq() + 1,
-                                pair_kind::ended, {}, {}, {}}));
+        publish(p.node, encode({wire_kind::pair_message,
+                                id_,
+                                id,
+                                p.out.last_seq() + 1,
+                                pair_kind::ended,
+                                {},
+                                {},
+                                {}}));
     if (member* m = p.local) {
         m->remote_pair = 0;
         set_state(*m, member::state::idle);
@@ -90,8 +96,14 @@ void node::impl::cool_down(const std::string& a, const std::string& b) {
 }
 
 void node::impl::send(remote_pair& p, pair_kind kind, std::string payload) {
-    std::string bytes = encode({wire_kind::pair_message, id_, p.id, p.out.last_seq() + 1, kind,
-                                {}, {}, std::move(payload)});
+    std::string bytes = encode({wire_kind::pair_message,
+                                id_,
+                                p.id,
+                                p.out.last_seq() + 1,
+                                kind,
+                                {},
+                                {},
+                                std::move(payload)});
     p.out.push(bytes, clock::now());
     counters.link_messages_total.fetch_add(1, std::memory_order_relaxed);
     publish(p.node, std::move(bytes));
@@ -101,7 +113,8 @@ void node::impl::publish(const std::string& node, std::string bytes) {
     commands_->command({"PUBLISH", prefix_ + ":n:" + node, std::move(bytes)}, [](auto) {});
 }
 
-std::vector<std::string> node::impl::names(const member& m, const std::vector<std::string>& hashes) const {
+std::vector<std::string> node::impl::names(const member& m,
+                                           const std::vector<std::string>& hashes) const {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < m.hashes.size(); ++i)
         if (std::find(hashes.begin(), hashes.end(), m.hashes[i]) != hashes.end())

@@ -45,17 +45,16 @@ void node::impl::rematch(member& m) {
 void node::impl::run_pool(std::vector<std::string> args, member& m) {
     const std::string id = m.id;
     const std::uint64_t ticket = m.ticket;
-    script_.run(*commands_, {}, std::move(args),
-                [this, id, ticket](std::optional<redis::reply> r) {
-                    on_pool_answer(id, ticket, r ? parse_pool_answer(*r) : std::nullopt);
-                });
+    script_.run(*commands_, {}, std::move(args), [this, id, ticket](std::optional<redis::reply> r) {
+        on_pool_answer(id, ticket, r ? parse_pool_answer(*r) : std::nullopt);
+    });
 }
 
 void node::impl::on_pool_answer(const std::string& id, std::uint64_t ticket,
-                    std::optional<pool_answer> answer) {
+                                std::optional<pool_answer> answer) {
     member* m = find(id);
-    const bool current = m != nullptr && m->now == member::state::waiting &&
-                         m->ticket == ticket && !m->in_fallback;
+    const bool current =
+        m != nullptr && m->now == member::state::waiting && m->ticket == ticket && !m->in_fallback;
     if (!answer) {
         counters.redis_failures_total.fetch_add(1, std::memory_order_relaxed);
         // Redis did not answer: try again shortly, while it still waits.
