@@ -84,9 +84,10 @@ void check_cluster(const load_context& ctx, const cluster_settings& c) {
              c.redis.empty()
                  ? "required in cluster mode: redis://[:password@]host:port or unix:/path"
                  : "expected redis://[:password@]host:port or unix:/path");
-    if (!c.node_id.empty() && !cluster::is_wire_id(c.node_id))
+    // The node adds "-" and 8 hex digits per start (cluster/node/node.cpp).
+    if (!c.node_id.empty() && (c.node_id.size() > 55 || !cluster::is_wire_id(c.node_id)))
         fail(ctx, line("cluster.node_id"), "cluster.node_id",
-             "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.node_id));
+             "expected 1 to 55 letters, digits, '-' or '_', got " + quote(c.node_id));
     if (!cluster::is_wire_id(c.key_prefix))
         fail(ctx, line("cluster.key_prefix"), "cluster.key_prefix",
              "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.key_prefix));

@@ -81,7 +81,7 @@ TEST_CASE("limits that depend on each other", "[config]") {
     CHECK(refusal_after_plain("cluster:\n  redis: redis://127.0.0.1:99999\n") ==
           "t.yaml:3: cluster.redis: expected redis://[:password@]host:port or unix:/path");
     CHECK(refusal_after_plain("cluster:\n  redis: redis://127.0.0.1:1\n  node_id: a.b\n") ==
-          "t.yaml:4: cluster.node_id: expected 1 to 64 letters, digits, '-' or '_', got \"a.b\"");
+          "t.yaml:4: cluster.node_id: expected 1 to 55 letters, digits, '-' or '_', got \"a.b\"");
     CHECK(refusal_after_plain("cluster:\n  redis: redis://127.0.0.1:1\n  key_prefix: \"\"\n") ==
           "t.yaml:4: cluster.key_prefix: expected 1 to 64 letters, digits, '-' or '_', got \"\"");
 

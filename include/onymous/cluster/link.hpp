@@ -41,6 +41,9 @@ public:
     std::uint64_t push(std::string text, clock::time_point now);
     /// Everything up to `seq` arrived.
     void ack(std::uint64_t seq);
+    /// The pair broke: what waits for an ack is given up (the other side
+    /// will see a gap, or the `ended` that follows). Numbering goes on.
+    void abandon() { waiting_.clear(); }
 
     struct resend {
         std::uint64_t seq;

@@ -28,7 +28,11 @@ std::int64_t wall_ms() {
 
 node::impl::impl(node_options opts)
     : opts_(std::move(opts)),
-      id_(opts_.settings.node_id.empty() ? random_id(8) : opts_.settings.node_id),
+      // A configured node_id gets a fresh suffix per start: a node that
+      // restarts within node_timeout is a new node, and the pairs and
+      // waiters of the one that died are ended and purged as they must be.
+      id_(opts_.settings.node_id.empty() ? random_id(8)
+                                         : opts_.settings.node_id + "-" + random_id(4)),
       prefix_(opts_.settings.key_prefix),
       channel_(prefix_ + ":n:" + id_),
       heartbeats_(prefix_ + ":hb"),

@@ -34,8 +34,9 @@ using std::chrono::milliseconds;
 
 /// `bytes` random bytes as hex: member ids, node ids, generations.
 std::string random_id(std::size_t bytes = 12);
-/// Wall-clock milliseconds: join times and interest windows are compared
-/// across nodes, so the pool uses the clock the nodes share (NTP).
+/// Wall-clock milliseconds, as the pool holds join times and windows. A
+/// waiter's window is only ever compared with its own node's clock (at its
+/// join and at its rematch), so nodes need not agree on the time.
 std::int64_t wall_ms();
 
 inline protocol::role other(protocol::role r) {
@@ -239,6 +240,11 @@ private:
     // node_liveness.cpp: heartbeats, leases, dead nodes, the subscription's probe.
     void start_heartbeats();
     void heartbeat();
+    /// Our own heartbeat came back lately: only then are others judged.
+    bool hearing_ourselves(clock::time_point now) const;
+    void heard_own_heartbeat();
+    /// Whether a write was taken (a replica answers READONLY): part of degraded.
+    void note_write(const std::optional<redis::reply>& r);
     std::int64_t ttl_ms() const;
     /// Shorter than node_timeout, longer than a heartbeat interval.
     std::int64_t lease_ms() const;
@@ -257,6 +263,7 @@ private:
     asio::steady_timer heartbeat_timer_{io_};
     asio::steady_timer tick_timer_{io_};
     std::string generation_;
+    bool writable_ = true;  ///< Redis took our last write (see note_write)
     std::uint64_t highest_pair_ = 0;
     std::optional<match::matcher> fallback_;
     asio::steady_timer fallback_wake_{io_};

@@ -20,8 +20,10 @@ void node::impl::heartbeat() {
         commands_->command({"PUBLISH", heartbeats_,
                             encode({wire_kind::heartbeat, id_, 0, 0, {}, {}, generation_, {}})},
                            [](auto) {});
+        // The lease says which nodes live to whoever looks at Redis; its
+        // answer says whether Redis takes writes (a replica does not).
         commands_->command({"SET", prefix_ + ":node:" + id_, "1", "PX", std::to_string(lease_ms())},
-                           [](auto) {});
+                           [this](std::optional<redis::reply> r) { note_write(r); });
         pool(touch_args(prefix_, id_, ttl_ms()));
     }
     // Our own heartbeat is the probe of our subscription: a connection
@@ -38,7 +40,7 @@ void node::impl::heartbeat() {
     // within node_timeout. While we cannot hear anyone ourselves,
     // nobody is declared dead (the cross-node pairs end on their retry
     // deadline instead).
-    if (counters.degraded.load(std::memory_order_relaxed)) return;
+    if (counters.degraded.load(std::memory_order_relaxed) || !hearing_ourselves(now)) return;
     std::vector<std::string> dead;
     for (const auto& [node, heard] : last_heard_)
         if (now - heard > timeout - opts_.settings.heartbeat_interval) dead.push_back(node);
@@ -52,6 +54,30 @@ void node::impl::heartbeat() {
         pool(purge_args(prefix_, node));
     }
     counters.nodes_alive.store(last_heard_.size(), std::memory_order_relaxed);
+    update_degraded();
+}
+
+bool node::impl::hearing_ourselves(clock::time_point now) const {
+    return now - last_own_heartbeat_ <= 2 * opts_.settings.heartbeat_interval;
+}
+
+void node::impl::heard_own_heartbeat() {
+    const auto now = clock::now();
+    // Back from a spell of hearing nothing (a hung Redis, a stalled
+    // subscription): nobody could be heard meanwhile, so everyone gets a
+    // fresh node_timeout before being judged.
+    if (!hearing_ourselves(now))
+        for (auto& [node, heard] : last_heard_) heard = now;
+    last_own_heartbeat_ = now;
+}
+
+void node::impl::note_write(const std::optional<redis::reply>& r) {
+    if (!r) return;  // no answer: the connection's loss says it
+    const bool writable = !r->is_error("READONLY");
+    if (writable == writable_) return;
+    if (!writable)
+        spdlog::warn("cluster: Redis is a read-only replica; degraded until it takes writes");
+    writable_ = writable;
     update_degraded();
 }
 

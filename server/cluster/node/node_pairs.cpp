@@ -68,21 +68,23 @@ void node::impl::break_pair(std::uint64_t id, bool tell_other) {
     auto it = pairs_.find(id);
     if (it == pairs_.end()) return;
     remote_pair& p = it->second;
-    if (tell_other)
-        publish(p.node, encode({wire_kind::pair_message,
-                                id_,
-                                id,
-                                p.out.last_seq() + 1,
-                                pair_kind::ended,
-                                {},
-                                {},
-                                {}}));
     if (member* m = p.local) {
+        p.local = nullptr;
+        p.stand_in.reset();
         m->remote_pair = 0;
         set_state(*m, member::state::idle);
         m->peer->partner_left(id);
     }
-    pairs_.erase(it);
+    if (!tell_other) {
+        pairs_.erase(it);
+        return;
+    }
+    // `ended` is retried like any message, with a deadline of its own, so
+    // that a side cut off by an outage hears of it once it is back; the
+    // pair is forgotten when it is acknowledged (forget_if_done) or when
+    // that deadline passes too.
+    p.out.abandon();
+    send(p, pair_kind::ended, {});
 }
 
 void node::impl::cool_down(const std::string& a, const std::string& b) {
@@ -128,7 +130,7 @@ void node::impl::on_message(std::string_view channel, std::string_view payload) 
     if (channel == heartbeats_) {
         if (w->kind != wire_kind::heartbeat) return;
         if (w->from == id_)
-            last_own_heartbeat_ = clock::now();
+            heard_own_heartbeat();
         else
             last_heard_[w->from] = clock::now();
         return;
@@ -149,8 +151,14 @@ void node::impl::on_pair_message(wire_message& w) {
     if (it == pairs_.end()) {
         if (w.what != pair_kind::matched || w.seq != 1) {
             // A pair we have forgotten: acknowledge, so that its sender
-            // stops; what it carried belongs to a pairing that is over.
+            // stops. A relay means the other side still thinks the pair
+            // lives (our `ended` never reached it): it is told, unnumbered.
             publish(w.from, encode({wire_kind::ack, id_, w.pair, w.seq, {}, {}, {}, {}}));
+            if (w.what == pair_kind::relay)
+                publish(
+                    w.from,
+                    encode(
+                        {wire_kind::pair_message, id_, w.pair, 0, pair_kind::ended, {}, {}, {}}));
             return;
         }
         highest_pair_ = std::max(highest_pair_, w.pair);
@@ -159,6 +167,11 @@ void node::impl::on_pair_message(wire_message& w) {
         it->second.node = w.from;
     }
     remote_pair& p = it->second;
+    if (w.seq == 0) {
+        // "This pair is unknown here": it ended on the other side.
+        if (w.what == pair_kind::ended) break_pair(p.id, false);
+        return;
+    }
     switch (p.in.accept(w.seq)) {
     case receiver::verdict::duplicate: owe_ack(p); return;
     case receiver::verdict::gap:
@@ -250,7 +263,8 @@ void node::impl::tick() {
         }
     }
     counters.pairs_across_nodes.store(across, std::memory_order_relaxed);
-    for (auto id : expired) break_pair(id, true);
+    // A pair whose own `ended` went unanswered too is simply forgotten.
+    for (auto id : expired) break_pair(id, pairs_.at(id).local != nullptr);
 }
 
 }  // namespace onymous::cluster

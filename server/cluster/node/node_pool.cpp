@@ -143,7 +143,8 @@ void node::impl::arm_rematch(member& m) {
 void node::impl::on_redis_connected() {
     // The generation tells a restarted, empty Redis from the one we
     // knew: then every waiter of ours is queued again.
-    commands_->command({"SET", prefix_ + ":generation", random_id(8), "NX"}, [](auto) {});
+    commands_->command({"SET", prefix_ + ":generation", random_id(8), "NX"},
+                       [this](std::optional<redis::reply> r) { note_write(r); });
     commands_->command({"GET", prefix_ + ":generation"}, [this](std::optional<redis::reply> r) {
         if (!r || r->type != redis::reply::kind::string) return;
         const bool restarted = !generation_.empty() && r->text != generation_;
@@ -171,7 +172,8 @@ void node::impl::on_redis_lost() {
 }
 
 void node::impl::update_degraded() {
-    const bool now = !(commands_->connected() && subscriber_->subscribed() && !generation_.empty());
+    const bool now =
+        !(commands_->connected() && subscriber_->subscribed() && !generation_.empty() && writable_);
     if (now == counters.degraded.load(std::memory_order_relaxed)) return;
     counters.degraded.store(now, std::memory_order_relaxed);
     on_degraded_changed(now);
