@@ -3,7 +3,6 @@
 #include "config/load_steps.hpp"
 #include "config/values.hpp"
 
-#include <onymous/cluster/wire.hpp>
 #include <onymous/config/load.hpp>
 
 #include "redis/endpoint.hpp"
@@ -70,6 +69,16 @@ void check_tls(const load_context& ctx, const settings& out) {
     }
 }
 
+/// 1 to 64 of [A-Za-z0-9_-]: what cluster/wire.hpp (is_wire_id) lets on the
+/// wire between nodes and into Redis keys. Checked here, where config knows
+/// nothing of the cluster's code.
+bool is_plain_id(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    });
+}
+
 /// What a node puts on the wire and in Redis keys must be a plain id, and it
 /// needs a Redis to talk to.
 void check_cluster(const load_context& ctx, const cluster_settings& c) {
@@ -85,10 +94,10 @@ void check_cluster(const load_context& ctx, const cluster_settings& c) {
                  ? "required in cluster mode: redis://[:password@]host:port or unix:/path"
                  : "expected redis://[:password@]host:port or unix:/path");
     // The node adds "-" and 8 hex digits per start (cluster/node/node.cpp).
-    if (!c.node_id.empty() && (c.node_id.size() > 55 || !cluster::is_wire_id(c.node_id)))
+    if (!c.node_id.empty() && (c.node_id.size() > 55 || !is_plain_id(c.node_id)))
         fail(ctx, line("cluster.node_id"), "cluster.node_id",
              "expected 1 to 55 letters, digits, '-' or '_', got " + quote(c.node_id));
-    if (!cluster::is_wire_id(c.key_prefix))
+    if (!is_plain_id(c.key_prefix))
         fail(ctx, line("cluster.key_prefix"), "cluster.key_prefix",
              "expected 1 to 64 letters, digits, '-' or '_', got " + quote(c.key_prefix));
 }
