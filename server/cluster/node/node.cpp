@@ -80,6 +80,7 @@ node::impl::~impl() {
         for (auto& [id, m] : members_)
             if (m->rematch) m->rematch->cancel();
         subscriber_->stop();
+        stopping_ = true;
         finish_commands(clock::now() + milliseconds(1000));
     });
     thread_.join();
@@ -89,13 +90,17 @@ node::impl::~impl() {
 
 void node::impl::finish_commands(clock::time_point deadline) {
     if (commands_->connected() && commands_->pending() > 0 && clock::now() < deadline) {
-        tick_timer_.expires_after(milliseconds(10));
-        tick_timer_.async_wait(
+        stop_timer_.expires_after(milliseconds(10));
+        stop_timer_.async_wait(
             [this, deadline](boost::system::error_code) { finish_commands(deadline); });
         return;
     }
     commands_->stop();
     guard_.reset();
+    // Whatever a timer or a reconnection still had queued is dropped: the
+    // thread ends now, not when the last of them has run out (a handler
+    // that fired just before its cancel would otherwise re-arm forever).
+    io_.stop();
 }
 
 match::matchmaker::handle* node::impl::attach(std::shared_ptr<match::peer> p) {

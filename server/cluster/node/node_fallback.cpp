@@ -52,6 +52,7 @@ void node::impl::on_fallback_partner_left(member& m, std::uint64_t fallback_pair
 }
 
 void node::impl::arm_fallback_wake(match::clock::time_point at) {
+    if (stopping_) return;
     fallback_wake_.expires_at(at);
     fallback_wake_.async_wait([this](boost::system::error_code ec) {
         if (!ec) fallback_->poll();

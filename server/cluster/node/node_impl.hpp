@@ -262,6 +262,8 @@ private:
     std::optional<redis::subscriber> subscriber_;
     asio::steady_timer heartbeat_timer_{io_};
     asio::steady_timer tick_timer_{io_};
+    asio::steady_timer stop_timer_{io_};
+    bool stopping_ = false;  ///< the node is being destroyed: nothing re-arms
     std::string generation_;
     bool writable_ = true;  ///< Redis took our last write (see note_write)
     std::uint64_t highest_pair_ = 0;

@@ -7,7 +7,7 @@ namespace onymous::cluster {
 void node::impl::start_heartbeats() {
     heartbeat_timer_.expires_after(opts_.settings.heartbeat_interval);
     heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
+        if (ec || stopping_) return;  // a handler that fired before its cancel
         heartbeat();
         start_heartbeats();
     });

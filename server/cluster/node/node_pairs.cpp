@@ -238,7 +238,7 @@ void node::impl::forget_if_done(std::unordered_map<std::uint64_t, remote_pair>::
 void node::impl::start_ticks() {
     tick_timer_.expires_after(milliseconds(50));
     tick_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
+        if (ec || stopping_) return;  // a handler that fired before its cancel
         tick();
         start_ticks();
     });

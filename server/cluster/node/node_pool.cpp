@@ -108,6 +108,7 @@ void node::impl::stop_waiting(member& m) {
 }
 
 void node::impl::retry_later(member& m, milliseconds after) {
+    if (stopping_) return;
     if (!m.rematch) m.rematch.emplace(io_);
     m.rematch->expires_after(after);
     m.rematch->async_wait([this, id = m.id, ticket = m.ticket](boost::system::error_code ec) {
@@ -122,6 +123,7 @@ void node::impl::retry_later(member& m, milliseconds after) {
 }
 
 void node::impl::arm_rematch(member& m) {
+    if (stopping_) return;
     const auto now = wall_ms();
     std::int64_t at = 0;
     if (!m.hashes.empty() && m.joined_ms + opts_.interest_timeout.count() > now)
