@@ -13,7 +13,8 @@ churn_run::churn_run(const options& opts)
       timer_(ioc_),
       tick_timer_(ioc_),
       ticker_(ioc_, "churn", !opts.quiet, [this] { return progress_line(); }),
-      cpu_(opts.server_pid) {
+      cpu_(opts.server_pids),
+      redis_cpu_(opts.redis_pid) {
     if (opts.tls) tls_ = std::make_unique<tls_client_context>();
     for (std::size_t i = 0; i < opts.clients; ++i)
         clients_.push_back(std::make_unique<churn_client>(*this, i));
@@ -49,11 +50,17 @@ std::string churn_run::progress_line() const {
 }
 
 void churn_run::start_window() {
-    const mix_bodies bodies = make_mix_bodies(opts_.sdp_bytes, relay_only_);
-    texts_[0] = onymous_texts(bodies, true);
-    texts_[1] = onymous_texts(bodies, false);
+    // With several nodes, each node's SDPs name it (a=x-bench-node), so that
+    // the offerer learns from the answer whether its pairing crossed nodes.
+    const std::size_t nodes = opts_.nodes.size();
+    for (std::size_t node = 0; node < nodes; ++node) {
+        const mix_bodies bodies =
+            make_mix_bodies(opts_.sdp_bytes, relay_only_, nodes == 1 ? -1 : static_cast<int>(node));
+        texts_.push_back({onymous_texts(bodies, true), onymous_texts(bodies, false)});
+    }
     running_ = true;
     cpu_.start();
+    redis_cpu_.start();
     started_ = steady::now();
     for (auto& client : clients_)
         if (client->greeted()) client->join();
@@ -85,6 +92,7 @@ void churn_run::stop_window() {
     running_ = false;
     tick_timer_.cancel();
     cpu_.stop();
+    redis_cpu_.stop();
     seconds_ = seconds_between(started_, steady::now());
     ticker_.stop();
     closing_ = true;
@@ -103,10 +111,14 @@ bool churn_run::all_done() const {
 }
 
 churn_client::churn_client(churn_run& run, std::size_t index)
-    : run_(run), index_(index), connection_(run.io(), run.tls(), *this) {}
+    : run_(run),
+      index_(index),
+      node_(node_for(run.opts(), index)),
+      connection_(run.io(), run.tls(), *this) {}
 
 void churn_client::open() {
-    connection_.open(target_of(run_.opts()), run_.opts().path, source_for(run_.opts(), index_));
+    const options& opts = run_.opts();
+    connection_.open(target_of(opts, node_), opts.path, source_for(opts, index_));
 }
 
 void churn_client::join() { ask(R"({"type":"join","mode":"video"})"); }
@@ -133,7 +145,7 @@ void churn_client::tick(steady::time_point now) {
 void churn_client::send_ack(const std::string& ack) { connection_.send_copy(ack); }
 
 void churn_client::negotiated() {
-    run_.negotiated();
+    run_.negotiated(node_, partner_node_);
     if (!run_.running()) {
         state_ = state::stopped;
         return;
@@ -202,25 +214,28 @@ void churn_client::on_message(std::string_view text) {
     case state::waiting:
         if (type != "matched") return unexpected();
         run_.matched(steady::now() - asked_);
+        partner_node_ = -1;
         if (string_field(text, "role") == "offerer") {
             state_ = state::awaiting_answer;
-            connection_.send(run_.text(0, 0));
+            connection_.send(run_.text(node_, 0, 0));
         } else {
             state_ = state::awaiting_offer;
         }
         return;
     case state::awaiting_offer:
         if (type != "offer") return unexpected();
+        partner_node_ = node_mark(text);
         state_ = state::awaiting_candidate;
-        return connection_.send(run_.text(1, 1));
+        return connection_.send(run_.text(node_, 1, 1));
     case state::awaiting_answer:
         if (type != "answer") return unexpected();
+        partner_node_ = node_mark(text);
         state_ = state::awaiting_last_candidate;
-        return connection_.send(run_.text(0, 2));
+        return connection_.send(run_.text(node_, 0, 2));
     case state::awaiting_candidate:
         if (type != "candidate") return unexpected();
         state_ = state::awaiting_partner_left;
-        return connection_.send(run_.text(1, 3));
+        return connection_.send(run_.text(node_, 1, 3));
     case state::awaiting_last_candidate:
         if (type != "candidate") return unexpected();
         return negotiated();

@@ -11,6 +11,7 @@
 #include "histogram.hpp"
 #include "proc_stats.hpp"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <random>
@@ -63,6 +64,8 @@ private:
     /// While chatting (--next-after): when to press next.
     std::optional<steady::time_point> next_at_;
     acker acker_;
+    std::size_t node_;       ///< the node this client connects to
+    int partner_node_ = -1;  ///< the partner's, from its offer or answer
     ws_connection connection_;
 };
 
@@ -78,14 +81,21 @@ public:
     const options& opts() const { return opts_; }
     error_tally& errors() { return errors_; }
     bool running() const { return running_; }
-    const std::string& text(std::size_t side, std::size_t step) const {
-        return texts_[side].step[step];
+    /// The text of `step` sent by `side` (0: offerer) of a client on `node`:
+    /// with several nodes, the SDPs name the sender's node.
+    const std::string& text(std::size_t node, std::size_t side, std::size_t step) const {
+        return texts_[texts_.size() == 1 ? 0 : node][side].step[step];
     }
     /// A client got its hello (ok) or failed before it: once for each.
     void attempted(bool ok, bool relay_policy);
     void matched(steady::duration waited);
-    void negotiated() {
-        if (running_) ++negotiated_;
+    /// An offerer's pairing is negotiated; its partner's node is known from
+    /// the answer when the run has several nodes (-1: not known).
+    void negotiated(std::size_t node, int partner_node) {
+        if (!running_) return;
+        ++negotiated_;
+        if (opts_.nodes.size() > 1 && partner_node >= 0)
+            ++negotiated_by_nodes_[static_cast<std::size_t>(partner_node) != node];
     }
     /// How long a negotiated pair chats before next (--next-after).
     steady::duration chat_time();
@@ -98,9 +108,14 @@ public:
     double seconds() const { return seconds_; }
     std::uint64_t matched_count() const { return matched_; }
     std::uint64_t negotiated_count() const { return negotiated_; }
+    /// Negotiations of same-node ([0]) and cross-node ([1]) pairings.
+    std::uint64_t negotiated_count(bool cross_node) const {
+        return negotiated_by_nodes_[cross_node];
+    }
     std::size_t greeted_count() const { return greeted_; }
     const latency_histogram& join_to_matched() const { return join_to_matched_; }
     const cpu_meter& server_cpu() const { return cpu_; }
+    const cpu_meter& redis_cpu() const { return redis_cpu_; }
 
 private:
     std::string progress_line() const;
@@ -121,13 +136,16 @@ private:
     error_tally errors_;
     latency_histogram join_to_matched_;
     cpu_meter cpu_;
-    side_texts texts_[2];
+    cpu_meter redis_cpu_;
+    /// [node][side]: one pair of texts per node (one in all with one node).
+    std::vector<std::array<side_texts, 2>> texts_;
     steady::time_point started_;
     double seconds_ = 0;
     std::size_t attempted_ = 0;
     std::size_t greeted_ = 0;
     std::uint64_t matched_ = 0;
     std::uint64_t negotiated_ = 0;
+    std::uint64_t negotiated_by_nodes_[2] = {0, 0};
     bool relay_only_ = false;
     bool running_ = false;
     bool closing_ = false;

@@ -89,10 +89,10 @@ std::string peerjs_target(const options& opts, const std::string& id) {
     return opts.path + "?key=" + opts.peerjs_key + "&id=" + id + "&token=t" + id;
 }
 
-connect_target target_of(const options& opts) {
+connect_target target_of(const options& opts, std::size_t node) {
     connect_target target;
-    target.host = opts.host;
-    target.port = opts.port;
+    target.host = opts.nodes.at(node).host;
+    target.port = opts.nodes.at(node).port;
     if (opts.talk == dialect::onymous) target.subprotocol = "onymous.v1";
     return target;
 }

@@ -84,8 +84,9 @@ private:
 /// The request target of a PeerJS client: PATH?key=KEY&id=ID&token=TOKEN.
 std::string peerjs_target(const options& opts, const std::string& id);
 
-/// Where the connections of these options go.
-connect_target target_of(const options& opts);
+/// Where the connections of these options to node `node` (an index into
+/// opts.nodes) go.
+connect_target target_of(const options& opts, std::size_t node = 0);
 
 /// The message a server sends first: "hello" (onymous) or "OPEN" (PeerJS).
 std::string_view greeting_type(const options& opts);

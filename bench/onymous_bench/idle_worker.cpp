@@ -98,7 +98,8 @@ private:
                                      ? peerjs_target(opts_, "idle" + std::to_string(::getppid()) +
                                                                 "x" + std::to_string(index))
                                      : opts_.path;
-        clients_.back()->connection().open(target_of(opts_), path, source_for(opts_, index));
+        clients_.back()->connection().open(target_of(opts_, node_for(opts_, index)), path,
+                                           source_for(opts_, index));
     }
 
     void attempt_done() {

@@ -4,8 +4,10 @@
 
 #include <charconv>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace onymous::bench {
 
@@ -26,11 +28,16 @@ Scenarios:
   churn       --clients C clients: join, matched, offer, answer, 1 candidate
               each way, next, again, for --seconds T (plain by default);
               pairings/s and join-to-matched latency; with --next-after S the
-              pairs chat about S seconds before next
+              pairs chat about S seconds before next; with several --url, the
+              SDPs carry an a=x-bench-node line, so pairings are counted
+              same-node or cross-node
 
 Server:
   --url URL             ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (HOST an
-                        IPv4 literal or localhost)
+                        IPv4 literal or localhost); given several times, or
+                        as a list with commas, the nodes of a cluster: clients
+                        are spread over them round-robin (relay: see
+                        --pair-nodes); every URL has the same scheme and path
   --port P [--host H] [--path PATH] [--tls|--plain]
                         the same in parts (host 127.0.0.1; path /ws, or /peerjs
                         with --peerjs; TLS except for churn)
@@ -38,7 +45,11 @@ Server:
                         to PATH?key=KEY&id=ID&token=TOKEN, OFFER/ANSWER/CANDIDATE
                         with dst and payload, HEARTBEAT every --heartbeat s (5)
   --peerjs-key KEY      the PeerServer key (peerjs)
-  --server-pid PID      read the server's /proc/PID (RSS, CPU time)
+  --server-pid PID      read the server's /proc/PID (RSS, CPU time); several
+                        times, or a list with commas (handshake, relay,
+                        churn): the nodes of a cluster, their CPU summed
+  --redis-pid PID       relay, churn: also report this process's CPU (the
+                        cluster's redis-server), apart from the server's
 
 Load:
   --seconds T           duration of handshake, relay and churn (10)
@@ -53,6 +64,12 @@ Load:
   --pairs P             relay: pairs (10)
   --rate R              relay: open loop, R messages/s over all pairs (0 = closed loop)
   --sdp-bytes B         relay, churn: bytes of each SDP (2200)
+  --pair-nodes L        relay with several --url: where the two sides of a
+                        pair connect: mixed (every combination of nodes
+                        equally often, so 1/N of the pairs same-node, as a
+                        uniform pool gives), same (both on one node) or
+                        cross (always two nodes); latency is reported for
+                        same-node and cross-node pairs apart (mixed)
   --clients C           churn: clients (100)
   --next-after S        churn: seconds a negotiated pair stays before next,
                         drawn from S/2 to 3S/2 (0: next at once)
@@ -108,26 +125,47 @@ double parse_double(std::string_view name, std::string_view text) {
     return value;
 }
 
-void parse_url(std::string_view url, options& out) {
+/// One --url. `first` is the first URL's scheme and path once there is one:
+/// every later URL must have the same.
+void parse_url(std::string_view url, options& out,
+               std::optional<std::pair<bool, std::string>>& first) {
     std::string_view rest;
+    bool tls = false;
     if (url.starts_with("wss://")) {
-        out.tls = true;
+        tls = true;
         rest = url.substr(6);
     } else if (url.starts_with("ws://")) {
-        out.tls = false;
         rest = url.substr(5);
     } else {
         throw std::invalid_argument("--url: must start with ws:// or wss://");
     }
-    out.tls_given = true;
     const std::size_t slash = rest.find('/');
+    const std::string path =
+        slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash));
+    if (!first) first.emplace(tls, path);
+    if (first->first != tls || first->second != path)
+        throw std::invalid_argument("--url: every URL needs the same scheme and path");
+    out.tls = tls;
+    out.tls_given = true;
+    if (!path.empty()) out.path = path;
     const std::string_view authority = rest.substr(0, slash);
-    if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
     const std::size_t colon = authority.rfind(':');
     if (colon == std::string_view::npos) throw std::invalid_argument("--url: needs a port");
     out.host = std::string(authority.substr(0, colon));
     if (out.host == "localhost") out.host = "127.0.0.1";
     out.port = parse_number<std::uint16_t>("--url port", authority.substr(colon + 1));
+    out.nodes.push_back({out.host, out.port});
+}
+
+/// "a,b,c" as {"a", "b", "c"} (a value given once is a list of one).
+std::vector<std::string_view> split_commas(std::string_view list) {
+    std::vector<std::string_view> out;
+    for (std::size_t at = 0;;) {
+        const std::size_t comma = list.find(',', at);
+        out.push_back(list.substr(at, comma - at));
+        if (comma == std::string_view::npos) return out;
+        at = comma + 1;
+    }
 }
 
 }  // namespace
@@ -142,6 +180,8 @@ bool parse_options(int argc, char** argv, options& out) {
     if (out.scenario != "idle" && out.scenario != "handshake" && out.scenario != "relay" &&
         out.scenario != "churn")
         throw std::invalid_argument("unknown scenario: " + out.scenario);
+    bool host_or_port = false;  // --host or --port, which name one server only
+    std::optional<std::pair<bool, std::string>> first_url;  // its scheme and path
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
         auto value = [&]() -> std::string_view {
@@ -153,12 +193,14 @@ bool parse_options(int argc, char** argv, options& out) {
             std::cout << usage_text();
             return false;
         } else if (arg == "--url") {
-            parse_url(value(), out);
+            for (const auto url : split_commas(value())) parse_url(url, out, first_url);
         } else if (arg == "--host") {
             out.host = std::string(value());
             if (out.host == "localhost") out.host = "127.0.0.1";
+            host_or_port = true;
         } else if (arg == "--port") {
             out.port = parse_number<std::uint16_t>(arg, value());
+            host_or_port = true;
         } else if (arg == "--path") {
             out.path = std::string(value());
         } else if (arg == "--tls" || arg == "--plain") {
@@ -169,7 +211,21 @@ bool parse_options(int argc, char** argv, options& out) {
         } else if (arg == "--peerjs-key") {
             out.peerjs_key = std::string(value());
         } else if (arg == "--server-pid") {
-            out.server_pid = parse_number<pid_t>(arg, value());
+            for (const auto pid : split_commas(value()))
+                out.server_pids.push_back(parse_number<pid_t>(arg, pid));
+            out.server_pid = out.server_pids.front();
+        } else if (arg == "--redis-pid") {
+            out.redis_pid = parse_number<pid_t>(arg, value());
+        } else if (arg == "--pair-nodes") {
+            const std::string_view layout = value();
+            if (layout == "mixed")
+                out.pair_nodes = pair_layout::mixed;
+            else if (layout == "same")
+                out.pair_nodes = pair_layout::same;
+            else if (layout == "cross")
+                out.pair_nodes = pair_layout::cross;
+            else
+                throw std::invalid_argument("--pair-nodes: mixed, same or cross");
         } else if (arg == "--json") {
             out.json = true;
         } else if (arg == "--label") {
@@ -228,6 +284,17 @@ bool parse_options(int argc, char** argv, options& out) {
     }
     if (out.port == 0)
         throw std::invalid_argument("the server's port is missing (--url or --port)");
+    if (out.nodes.size() > 1 && host_or_port)
+        throw std::invalid_argument("several nodes: give each as a --url, without --host/--port");
+    // One server: host and port as the options left them (--port after
+    // --url overrides, as it always did).
+    if (out.nodes.size() <= 1) out.nodes = {{out.host, out.port}};
+    if (out.nodes.size() > 1 && out.talk == dialect::peerjs)
+        throw std::invalid_argument("--peerjs: one server only (PeerJS has no cluster mode)");
+    if (out.server_pids.size() > 1 && out.scenario == "idle")
+        throw std::invalid_argument("idle: one --server-pid (RSS per connection of one server)");
+    if (out.pair_nodes == pair_layout::cross && out.nodes.size() < 2)
+        throw std::invalid_argument("--pair-nodes cross: needs two --url or more");
     if (!out.tls_given && out.scenario == "churn") out.tls = false;
     if (out.path.empty()) out.path = out.talk == dialect::peerjs ? "/peerjs" : "/ws";
     if (out.talk == dialect::peerjs && out.scenario != "idle" && out.scenario != "relay")
@@ -253,6 +320,17 @@ std::string ipv4_plus(const std::string& base, std::size_t offset) {
 
 std::string source_for(const options& opts, std::size_t index) {
     return ipv4_plus(opts.source_base, index / opts.per_address);
+}
+
+std::size_t node_for(const options& opts, std::size_t index) { return index % opts.nodes.size(); }
+
+std::string layout_name(pair_layout layout) {
+    switch (layout) {
+    case pair_layout::mixed: return "mixed";
+    case pair_layout::same: return "same";
+    case pair_layout::cross: return "cross";
+    }
+    return "?";
 }
 
 std::string transport_name(const options& opts) { return opts.tls ? "TLS" : "plain"; }

@@ -8,8 +8,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace onymous::bench {
+
+/// One server a client may connect to (a node of a cluster).
+struct node_address {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+/// relay with several nodes: where the two sides of each pair connect.
+enum class pair_layout {
+    mixed,  ///< every (first, second) combination of nodes equally often
+    same,   ///< both sides on one node
+    cross   ///< the two sides always on different nodes
+};
 
 struct options {
     std::string scenario;  ///< idle | handshake | relay | churn
@@ -19,8 +33,14 @@ struct options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;
     std::string path;  ///< empty: /ws, or /peerjs with --peerjs
+    /// Every server, in the order given: --url several times (or a list with
+    /// commas) spreads the clients over them, round-robin; else host:port.
+    std::vector<node_address> nodes;
     std::string peerjs_key = "peerjs";
-    pid_t server_pid = 0;
+    pid_t server_pid = 0;  ///< the first --server-pid
+    /// Every --server-pid (several: the nodes of a cluster, CPU summed).
+    std::vector<pid_t> server_pids;
+    pid_t redis_pid = 0;  ///< --redis-pid: its CPU is reported apart
     bool json = false;
     std::string label;  ///< --label: copied into the report
     bool quiet = false;
@@ -39,6 +59,7 @@ struct options {
     std::size_t pairs = 10;
     double rate = 0;  ///< messages/s over all pairs; 0 = closed loop
     std::size_t sdp_bytes = 2200;
+    pair_layout pair_nodes = pair_layout::mixed;  ///< with several nodes
 
     // churn
     std::size_t clients = 100;
@@ -77,6 +98,11 @@ std::string ipv4_plus(const std::string& base, std::size_t offset);
 /// The source address of connection `index` when each address carries
 /// `options.per_address` connections.
 std::string source_for(const options& opts, std::size_t index);
+
+/// The node client `index` connects to: round-robin over opts.nodes.
+std::size_t node_for(const options& opts, std::size_t index);
+
+std::string layout_name(pair_layout layout);
 
 /// "TLS" or "plain", and the dialect's name, for reports.
 std::string transport_name(const options& opts);

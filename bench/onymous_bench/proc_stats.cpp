@@ -73,13 +73,29 @@ double own_cpu_seconds() {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+cpu_meter::cpu_meter(std::vector<pid_t> pids) {
+    for (pid_t pid : pids)
+        if (pid > 0) pids_.push_back(pid);
+}
+
+std::optional<double> cpu_meter::sample() const {
+    if (pids_.empty()) return std::nullopt;
+    double sum = 0;
+    for (pid_t pid : pids_) {
+        const auto seconds = cpu_seconds(pid);
+        if (!seconds) return std::nullopt;
+        sum += *seconds;
+    }
+    return sum;
+}
+
 void cpu_meter::start() {
     own_start_ = own_cpu_seconds();
-    if (pid_ > 0) start_ = cpu_seconds(pid_);
+    start_ = sample();
 }
 
 void cpu_meter::stop() {
-    if (pid_ > 0) stop_ = cpu_seconds(pid_);
+    stop_ = sample();
     own_stop_ = own_cpu_seconds();
 }
 

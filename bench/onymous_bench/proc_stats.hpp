@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace onymous::bench {
 
@@ -22,10 +23,12 @@ double own_cpu_seconds();
 
 /// CPU seconds of the server between two samples, which the scenarios divide
 /// by their counts (nothing when pid <= 0), and of the generator itself, to
-/// show when the generator rather than the server was the limit.
+/// show when the generator rather than the server was the limit. Several
+/// pids (the nodes of a cluster) are summed; one unreadable spoils the sum.
 class cpu_meter {
 public:
-    explicit cpu_meter(pid_t pid) : pid_(pid) {}
+    explicit cpu_meter(pid_t pid) : cpu_meter(std::vector<pid_t>{pid}) {}
+    explicit cpu_meter(std::vector<pid_t> pids);
     void start();
     void stop();
     bool valid() const { return start_.has_value() && stop_.has_value(); }
@@ -33,7 +36,9 @@ public:
     double own_seconds() const { return own_stop_ - own_start_; }
 
 private:
-    pid_t pid_;
+    std::optional<double> sample() const;
+
+    std::vector<pid_t> pids_;
     std::optional<double> start_;
     std::optional<double> stop_;
     double own_start_ = 0;

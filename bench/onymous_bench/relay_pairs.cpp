@@ -8,6 +8,18 @@
 
 namespace onymous::bench {
 
+std::array<std::size_t, 2> relay_nodes(const options& opts, std::size_t index) {
+    const std::size_t n = opts.nodes.size();
+    const std::size_t first = index % n;
+    const std::size_t turn = index / n;
+    switch (n == 1 ? pair_layout::same : opts.pair_nodes) {
+    case pair_layout::same: return {first, first};
+    case pair_layout::cross: return {first, (first + 1 + turn % (n - 1)) % n};
+    case pair_layout::mixed: break;
+    }
+    return {first, (first + turn % n) % n};
+}
+
 relay_side::relay_side(relay_run& run, relay_pair& pair, bool first)
     : run_(run),
       pair_(pair),
@@ -20,7 +32,8 @@ void relay_side::open() {
     const std::string path = opts.talk == dialect::peerjs
                                  ? peerjs_target(opts, pair_.tag + (first_ ? "a" : "b"))
                                  : opts.path;
-    connection_.open(target_of(opts), path, source_for(opts, pair_.index * 2 + (first_ ? 0 : 1)));
+    connection_.open(target_of(opts, pair_.node[first_ ? 0 : 1]), path,
+                     source_for(opts, pair_.index * 2 + (first_ ? 0 : 1)));
 }
 
 void relay_side::fail(const std::string& kind) {
@@ -46,6 +59,10 @@ void relay_side::on_message(std::string_view text) {
         return fail("join answered with " + std::string(type) + " " +
                     std::string(string_field(text, "code")));
     case state::matched:
+        // Every connection is closing: a partner whose close the server
+        // handled first leaves, which is no error (a cluster node tells it
+        // through its cluster thread, late enough for this to be seen).
+        if (type == "partner_left" && run_.closing()) return;
         if (type == "error" || type == "ERROR" || type == "EXPIRE" || type == "LEAVE" ||
             type == "partner_left")
             return run_.errors().add("server sent " + std::string(type) + " " +

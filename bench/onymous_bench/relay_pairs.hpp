@@ -5,17 +5,29 @@
 // pair in the closed loop (its receipt triggers the next send); with a rate,
 // each pair sends on its own schedule and the send times of one direction
 // wait in a FIFO, which the protocol's in-order delivery keeps exact.
+// With several nodes (--url several times), the pair's sides connect to the
+// nodes relay_nodes() chooses: the generator knows whether a pair is
+// same-node or cross-node without asking the server.
 
 #include "acker.hpp"
 #include "common.hpp"
 #include "histogram.hpp"
 #include "signaling_mix.hpp"
 
+#include <array>
 #include <deque>
 #include <memory>
 #include <vector>
 
 namespace onymous::bench {
+
+/// The nodes (indexes into opts.nodes) of pair `index`'s first and second
+/// side, by --pair-nodes. The first sides go round-robin; the second: same
+/// node, or each of the other nodes in turn (cross), or each node in turn
+/// (mixed: over N*N pairs every ordered combination once, so 1/N of them
+/// same-node, as a uniform pool of N equal nodes gives). Every node gets
+/// the same number of clients over whole cycles.
+std::array<std::size_t, 2> relay_nodes(const options& opts, std::size_t index);
 
 class relay_run;
 struct relay_pair;
@@ -62,7 +74,8 @@ struct relay_pair {
     };
 
     std::size_t index = 0;
-    std::string tag;  ///< the interest (onymous) or id stem (PeerJS) of this pair
+    std::array<std::size_t, 2> node{};  ///< the first's and the second's (relay_nodes)
+    std::string tag;                    ///< the interest (onymous) or id stem (PeerJS) of this pair
     std::unique_ptr<relay_side> first;
     std::unique_ptr<relay_side> second;
     std::size_t step = 0;
@@ -76,6 +89,7 @@ struct relay_pair {
     std::uint64_t paced_sends = 0;
 
     bool ready() const { return first->matched() && second->matched(); }
+    bool cross_node() const { return node[0] != node[1]; }
     bool broken() const { return first->broken() || second->broken(); }
     relay_side& offerer() { return first->offerer() ? *first : *second; }
     relay_side& answerer() { return first->offerer() ? *second : *first; }

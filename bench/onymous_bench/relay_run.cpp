@@ -37,7 +37,8 @@ relay_run::relay_run(const options& opts)
       stop_timer_(ioc_),
       heartbeat_(ioc_),
       ticker_(ioc_, "relay", !opts.quiet, [this] { return progress_line(); }),
-      cpu_(opts.server_pid) {
+      cpu_(opts.server_pids),
+      redis_cpu_(opts.redis_pid) {
     if (opts.tls) tls_ = std::make_unique<tls_client_context>();
     std::string stem(1, 'r');  // appended: see string_field() about -Wrestrict
     stem += std::to_string(::getpid());
@@ -45,6 +46,7 @@ relay_run::relay_run(const options& opts)
     for (std::size_t i = 0; i < opts.pairs; ++i) {
         auto pair = std::make_unique<relay_pair>();
         pair->index = i;
+        pair->node = relay_nodes(opts, i);
         pair->tag = stem + std::to_string(i);
         pair->first = std::make_unique<relay_side>(*this, *pair, true);
         pair->second = std::make_unique<relay_side>(*this, *pair, false);
@@ -107,6 +109,7 @@ void relay_run::start_window() {
     }
     measuring_ = true;
     cpu_.start();
+    redis_cpu_.start();
     started_ = steady::now();
     const auto window =
         std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(opts_.seconds));
@@ -115,6 +118,7 @@ void relay_run::start_window() {
     for (auto& pair : pairs_) {
         if (!pair->ready()) continue;
         ++running_pairs_;
+        ++by_nodes_[pair->cross_node()].pairs;
         if (opts_.rate <= 0) {
             send_next(*pair);
         } else {
@@ -197,8 +201,12 @@ void relay_run::relayed(relay_side& side, relay_pair& pair, std::string_view tex
     if (type != expected)
         errors_.add("expected " + std::string(expected) + ", got " + std::string(type));
     if (!measuring_) return;
-    latency_.record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent.sent).count()));
+    const auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent.sent).count());
+    latency_.record(ns);
+    node_class& by = by_nodes_[pair.cross_node()];
+    by.latency.record(ns);
+    ++by.messages;
     ++messages_;
     bytes_ += text.size();
     if (opts_.rate <= 0) send_next(pair);
@@ -217,6 +225,7 @@ void relay_run::stop_window() {
     if (!measuring_) return;
     measuring_ = false;
     cpu_.stop();
+    redis_cpu_.stop();
     window_seconds_ = seconds_between(started_, steady::now());
     close_all();
 }

@@ -35,11 +35,18 @@ public:
 
     // Results.
     const latency_histogram& latency() const { return latency_; }
+    /// [0]: same-node pairs, [1]: cross-node pairs (several nodes).
+    const latency_histogram& latency(bool cross_node) const {
+        return by_nodes_[cross_node].latency;
+    }
+    std::uint64_t messages(bool cross_node) const { return by_nodes_[cross_node].messages; }
+    std::size_t pairs_running(bool cross_node) const { return by_nodes_[cross_node].pairs; }
     std::uint64_t messages() const { return messages_; }
     std::uint64_t bytes() const { return bytes_; }
     std::uint64_t backlog_skips() const { return backlog_skips_; }
     double window_seconds() const { return window_seconds_; }
     const cpu_meter& server_cpu() const { return cpu_; }
+    const cpu_meter& redis_cpu() const { return redis_cpu_; }
     std::size_t pairs_running() const { return running_pairs_; }
 
 private:
@@ -64,7 +71,15 @@ private:
     progress_ticker ticker_;
     error_tally errors_;
     latency_histogram latency_;
+    /// The same figures for same-node ([0]) and cross-node ([1]) pairs.
+    struct node_class {
+        latency_histogram latency;
+        std::uint64_t messages = 0;
+        std::size_t pairs = 0;
+    };
+    node_class by_nodes_[2];
     cpu_meter cpu_;
+    cpu_meter redis_cpu_;
     steady::time_point started_;
     std::size_t settled_ = 0;  ///< connections that got matched or failed
     std::size_t running_pairs_ = 0;

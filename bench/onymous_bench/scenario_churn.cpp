@@ -18,6 +18,9 @@ int run_churn(const options& opts) {
     out.text("dialect", "dialect", dialect_name(opts));
     out.text("transport", "transport", transport_name(opts));
     out.integer("clients", "clients", static_cast<std::int64_t>(opts.clients));
+    if (opts.nodes.size() > 1)
+        out.integer("nodes", "nodes (clients round-robin)",
+                    static_cast<std::int64_t>(opts.nodes.size()));
     out.integer("clients_connected", "clients connected",
                 static_cast<std::int64_t>(run.greeted_count()));
     out.number("seconds", "measured", seconds, "s", 2);
@@ -25,6 +28,20 @@ int run_churn(const options& opts) {
     out.number("pairings_per_s", "pairings/s", seconds > 0 ? pairings / seconds : 0.0, "/s");
     out.integer("negotiations", "negotiations completed",
                 static_cast<std::int64_t>(run.negotiated_count()));
+    if (opts.nodes.size() > 1) {
+        // Told by the answer's a=x-bench-node line: which node the partner used.
+        const auto same = run.negotiated_count(false);
+        const auto cross = run.negotiated_count(true);
+        out.integer("negotiations_same_node", "negotiations, same-node pairings",
+                    static_cast<std::int64_t>(same));
+        out.integer("negotiations_cross_node", "negotiations, cross-node pairings",
+                    static_cast<std::int64_t>(cross));
+        out.number("cross_node_percent", "cross-node pairings",
+                   same + cross > 0
+                       ? 100.0 * static_cast<double>(cross) / static_cast<double>(same + cross)
+                       : 0.0,
+                   "%", 1);
+    }
     out.number("join_to_matched_p50_us", "join/next to matched p50", us(latency.quantile_ns(0.50)),
                "us");
     out.number("join_to_matched_p90_us", "join/next to matched p90", us(latency.quantile_ns(0.90)),
@@ -38,6 +55,16 @@ int run_churn(const options& opts) {
                    pairings > 0 ? cpu * 1e6 / pairings : 0.0, "us", 1);
         out.number("server_cpu_percent", "server CPU", seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0,
                    "%", 1);
+        if (opts.server_pids.size() > 1)
+            out.integer("server_processes", "server processes (CPU summed)",
+                        static_cast<std::int64_t>(opts.server_pids.size()));
+    }
+    if (run.redis_cpu().valid()) {
+        const double cpu = run.redis_cpu().seconds();
+        out.number("redis_cpu_us_per_pairing", "redis-server CPU per pairing",
+                   pairings > 0 ? cpu * 1e6 / pairings : 0.0, "us", 1);
+        out.number("redis_cpu_percent", "redis-server CPU",
+                   seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0, "%", 1);
     }
     out.generator_and_errors(run.server_cpu().own_seconds(), seconds, run.errors());
     out.print(opts.json);

@@ -48,7 +48,7 @@ public:
         : opts_(opts),
           timer_(ioc_),
           ticker_(ioc_, "handshake", !opts.quiet, [this] { return progress_line(); }),
-          cpu_(opts.server_pid) {
+          cpu_(opts.server_pids) {
         if (opts.tls) tls_ = std::make_unique<tls_client_context>();
         const std::size_t count = opts.concurrency == 0 ? 8 : opts.concurrency;
         for (std::size_t i = 0; i < count; ++i)
@@ -76,7 +76,9 @@ public:
     error_tally& errors() { return errors_; }
     bool running() const { return running_; }
 
-    std::string next_source() { return ipv4_plus(opts_.source_base, counter_++ % opts_.sources); }
+    /// Where the next connection goes: source addresses and nodes in turn.
+    std::string next_source() { return ipv4_plus(opts_.source_base, counter_ % opts_.sources); }
+    connect_target next_target() { return target_of(opts_, node_for(opts_, counter_++)); }
     void completed(steady::duration took) {
         if (!running_) return;
         ++completed_;
@@ -138,7 +140,8 @@ void connector::start() {
     connection_ = std::make_unique<ws_connection>(run_.io(), run_.tls(), *this);
     greeted_ = false;
     started_ = steady::now();
-    connection_->open(target_of(run_.opts()), run_.opts().path, run_.next_source());
+    const std::string source = run_.next_source();
+    connection_->open(run_.next_target(), run_.opts().path, source);
 }
 
 void connector::again() {

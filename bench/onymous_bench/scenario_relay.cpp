@@ -36,6 +36,29 @@ int run_relay(const options& opts) {
     out.number("latency_p999_us", "one-way latency p99.9", us(latency.quantile_ns(0.999)), "us");
     out.number("latency_max_us", "one-way latency max", us(latency.max_ns()), "us");
     out.number("latency_mean_us", "one-way latency mean", latency.mean_ns() / 1000.0, "us");
+    if (opts.nodes.size() > 1) {
+        // Each side's node is known (relay_nodes), so the pairs split exactly.
+        out.integer("nodes", "nodes", static_cast<std::int64_t>(opts.nodes.size()));
+        out.text("pair_nodes", "pair layout (--pair-nodes)", layout_name(opts.pair_nodes));
+        for (const bool cross : {false, true}) {
+            const std::string key = cross ? "cross_node" : "same_node";
+            const std::string name = cross ? "cross-node" : "same-node";
+            const auto& by = run.latency(cross);
+            out.integer("pairs_" + key, name + " pairs running",
+                        static_cast<std::int64_t>(run.pairs_running(cross)));
+            out.integer("messages_" + key, name + " relayed messages",
+                        static_cast<std::int64_t>(run.messages(cross)));
+            if (run.messages(cross) == 0) continue;
+            out.number("latency_" + key + "_p50_us", name + " one-way latency p50",
+                       us(by.quantile_ns(0.50)), "us");
+            out.number("latency_" + key + "_p90_us", name + " one-way latency p90",
+                       us(by.quantile_ns(0.90)), "us");
+            out.number("latency_" + key + "_p99_us", name + " one-way latency p99",
+                       us(by.quantile_ns(0.99)), "us");
+            out.number("latency_" + key + "_mean_us", name + " one-way latency mean",
+                       by.mean_ns() / 1000.0, "us");
+        }
+    }
     if (opts.rate > 0)
         out.integer("backlog_skips", "sends skipped (backlog)",
                     static_cast<std::int64_t>(run.backlog_skips()));
@@ -45,6 +68,16 @@ int run_relay(const options& opts) {
                    messages > 0 ? cpu * 1e6 / messages : 0.0, "us", 2);
         out.number("server_cpu_percent", "server CPU", seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0,
                    "%", 1);
+        if (opts.server_pids.size() > 1)
+            out.integer("server_processes", "server processes (CPU summed)",
+                        static_cast<std::int64_t>(opts.server_pids.size()));
+    }
+    if (run.redis_cpu().valid()) {
+        const double cpu = run.redis_cpu().seconds();
+        out.number("redis_cpu_us_per_message", "redis-server CPU per relayed message",
+                   messages > 0 ? cpu * 1e6 / messages : 0.0, "us", 2);
+        out.number("redis_cpu_percent", "redis-server CPU",
+                   seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0, "%", 1);
     }
     if (opts.floors) {
         const tcp_floor floor =

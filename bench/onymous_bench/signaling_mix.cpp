@@ -7,6 +7,7 @@ namespace onymous::bench {
 namespace {
 
 constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view node_prefix = "a=x-bench-node:";
 
 /// The part of a Chrome-like video offer or answer shared by both.
 std::string base_sdp(bool offer) {
@@ -79,11 +80,17 @@ std::string codec_block(int payload) {
 
 /// The offer or answer, exactly `bytes` long: codec blocks while they fit,
 /// the ssrc lines, then one padding attribute (an a= line any parser skips).
-std::string make_sdp(bool offer, std::size_t bytes) {
+std::string make_sdp(bool offer, std::size_t bytes, int node) {
     std::string sdp = base_sdp(offer);
-    const std::string tail =
+    std::string tail =
         "a=ssrc-group:FID 2001 2002\r\na=ssrc:2001 cname:Qx7bN2pLr9sT4vWk\r\n"
         "a=ssrc:2002 cname:Qx7bN2pLr9sT4vWk\r\n";
+    if (node >= 0) {
+        // Three digits whatever the node, so that every node's SDP has the
+        // same codec blocks and padding.
+        const std::string digits = std::to_string(1000 + node % 1000).substr(1);
+        tail += std::string(node_prefix) + digits + "\r\n";
+    }
     constexpr std::string_view pad_prefix = "a=x-bench-pad:";
     const std::size_t reserve = tail.size() + pad_prefix.size() + crlf.size() + 1;
     for (int pt = 102; pt < 128; ++pt) {
@@ -148,10 +155,21 @@ std::string json_quote(std::string_view value) {
     return out;
 }
 
-mix_bodies make_mix_bodies(std::size_t sdp_bytes, bool relay_only) {
+mix_bodies make_mix_bodies(std::size_t sdp_bytes, bool relay_only, int node) {
     const std::size_t bytes = std::clamp<std::size_t>(sdp_bytes, 1200, 32000);
-    return {make_sdp(true, bytes), make_sdp(false, bytes), make_candidates(true, relay_only),
-            make_candidates(false, relay_only)};
+    return {make_sdp(true, bytes, node), make_sdp(false, bytes, node),
+            make_candidates(true, relay_only), make_candidates(false, relay_only)};
+}
+
+int node_mark(std::string_view text) {
+    const std::size_t at = text.find(node_prefix);
+    if (at == std::string_view::npos || at + node_prefix.size() + 3 > text.size()) return -1;
+    int node = 0;
+    for (const char c : text.substr(at + node_prefix.size(), 3)) {
+        if (c < '0' || c > '9') return -1;
+        node = node * 10 + (c - '0');
+    }
+    return node;
 }
 
 side_texts onymous_texts(const mix_bodies& bodies, bool offerer) {

@@ -39,8 +39,13 @@ struct mix_bodies {
 
 /// SDPs of `sdp_bytes` bytes each (clamped to 1200..32000). With
 /// `relay_only`, every candidate is of type relay (what a relay-only server
-/// relays); otherwise host, srflx and two relay candidates.
-mix_bodies make_mix_bodies(std::size_t sdp_bytes, bool relay_only);
+/// relays); otherwise host, srflx and two relay candidates. A `node` >= 0
+/// goes into both SDPs as an `a=x-bench-node:` line (same size in all), so
+/// that a client learns its partner's node from the offer or answer.
+mix_bodies make_mix_bodies(std::size_t sdp_bytes, bool relay_only, int node = -1);
+
+/// The node an offer or answer of make_mix_bodies() names; -1 when none.
+int node_mark(std::string_view text);
 
 /// The texts of one direction of a pair, ready to send: index s is the text
 /// of step s when this side sends it (the other steps are empty).
