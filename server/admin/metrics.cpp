@@ -47,8 +47,8 @@ void family(std::string& out, std::string_view name, std::string_view type, std:
 /// Cluster mode only (docs/operations.md, Cluster mode).
 void render_cluster(std::string& out, const cluster::node_stats& c) {
     metric(out, "onymous_cluster_degraded", "gauge",
-           "1 while this node cannot reach Redis or its subscription is down: it pairs its own "
-           "sessions only.",
+           "1 while this node cannot reach Redis, its subscription is down or Redis refuses writes "
+           "(a replica): it pairs its own sessions only.",
            c.degraded.load(std::memory_order_relaxed) ? 1 : 0);
     metric(out, "onymous_cluster_nodes_alive", "gauge",
            "Other nodes heard within cluster.node_timeout.", read(c.nodes_alive));

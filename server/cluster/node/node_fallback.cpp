@@ -70,8 +70,13 @@ void node::impl::on_degraded_changed(bool now_degraded) {
         }
         return;
     }
-    spdlog::warn("cluster: connected to Redis again");
+    if (ever_ready_) spdlog::warn("cluster: connected to Redis again");
+    ever_ready_ = true;
     pool(raise_pairs_args(prefix_, highest_pair_));
+    // Our records in the pool are stale: waiters that were paired or left
+    // while we could not tell Redis would stay there (and be claimed by
+    // others) until their TTL. They go, and whoever still waits joins again.
+    pool(purge_args(prefix_, id_));
     // Everyone gets a fresh node_timeout: we could not hear them.
     for (auto& [node, heard] : last_heard_) heard = clock::now();
     for (auto& [id, m] : members_) {

@@ -191,6 +191,7 @@ private:
         script_.run(*commands_, {}, std::move(args), [](auto) {});
     }
     void on_redis_connected();
+    void fetch_generation();
     void requeue_all();
     void on_redis_lost();
     /// Recomputes `degraded`; on a change, moves the waiters (node_fallback.cpp).
@@ -265,7 +266,8 @@ private:
     asio::steady_timer stop_timer_{io_};
     bool stopping_ = false;  ///< the node is being destroyed: nothing re-arms
     std::string generation_;
-    bool writable_ = true;  ///< Redis took our last write (see note_write)
+    bool writable_ = true;     ///< Redis took our last write (see note_write)
+    bool ever_ready_ = false;  ///< for the log: "again" only after a first time
     std::uint64_t highest_pair_ = 0;
     std::optional<match::matcher> fallback_;
     asio::steady_timer fallback_wake_{io_};

@@ -16,7 +16,8 @@ void node::impl::start_heartbeats() {
 void node::impl::heartbeat() {
     const auto now = clock::now();
     const auto timeout = opts_.settings.node_timeout;
-    if (commands_->connected()) {
+    if (commands_->connected() && (generation_.empty() || !writable_)) fetch_generation();
+    if (commands_->connected() && !generation_.empty()) {
         commands_->command({"PUBLISH", heartbeats_,
                             encode({wire_kind::heartbeat, id_, 0, 0, {}, {}, generation_, {}})},
                            [](auto) {});
@@ -28,11 +29,20 @@ void node::impl::heartbeat() {
     }
     // Our own heartbeat is the probe of our subscription: a connection
     // that looks fine and delivers nothing is made again.
-    if (subscriber_->subscribed() && commands_->connected() &&
+    if (subscriber_->subscribed() && commands_->connected() && !generation_.empty() &&
         now - last_own_heartbeat_ > 3 * opts_.settings.heartbeat_interval + milliseconds(500)) {
         spdlog::warn("cluster: the subscription delivers nothing; subscribing again");
         last_own_heartbeat_ = now;
         subscriber_->restart();
+    }
+    // Cut off for node_timeout, we are dead to the others, who end their
+    // halves of our pairs without a word to us: we end ours.
+    if (now - last_own_heartbeat_ > timeout) {
+        std::vector<std::uint64_t> ours;
+        for (const auto& [id, p] : pairs_)
+            if (p.local != nullptr) ours.push_back(id);
+        counters.pairs_broken_node_down_total.fetch_add(ours.size(), std::memory_order_relaxed);
+        for (auto id : ours) break_pair(id, true);
     }
     // Nodes not heard for node_timeout are dead: their pairs end, their
     // waiters leave the pool. This check runs once a heartbeat

@@ -142,9 +142,13 @@ void node::impl::arm_rematch(member& m) {
     });
 }
 
-void node::impl::on_redis_connected() {
+void node::impl::on_redis_connected() { fetch_generation(); }
+
+void node::impl::fetch_generation() {
     // The generation tells a restarted, empty Redis from the one we
-    // knew: then every waiter of ours is queued again.
+    // knew: then every waiter of ours is queued again. A replica has none
+    // until it has synchronised, and refuses to make one: heartbeat() asks
+    // again until it is known and Redis takes writes.
     commands_->command({"SET", prefix_ + ":generation", random_id(8), "NX"},
                        [this](std::optional<redis::reply> r) { note_write(r); });
     commands_->command({"GET", prefix_ + ":generation"}, [this](std::optional<redis::reply> r) {
