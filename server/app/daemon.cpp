@@ -57,7 +57,8 @@ address::hash_key random_hash_key() {
 /// server context, then the workers (whose io_contexts, when destroyed,
 /// destroy whatever handlers still hold connections and sessions, and those
 /// reach back to the contexts), then the I/O objects living on worker 0 and
-/// on the control thread (admin endpoint, loop monitor, reloads). Reload and
+/// on the control thread (listeners, admin endpoint, loop monitor, reloads),
+/// declared after that thread's io_context. Reload and
 /// shutdown are objects of their own (app/reload, app/shutdown).
 class daemon {
 public:
@@ -275,13 +276,15 @@ private:
     std::optional<asio::steady_timer> sweep_timer_;
     std::optional<asio::steady_timer> wedge_timer_;
     std::optional<asio::signal_set> signals_;
-    std::vector<std::shared_ptr<net::listener>> listeners_;
 
-    // The control thread: admin endpoint, loop monitor, SIGHUP.
+    // The control thread: listeners, admin endpoint, loop monitor, SIGHUP,
+    // heap trimmer. Everything that lives on it is declared after it, so
+    // that it goes first.
     asio::io_context control_{1};
     asio::executor_work_guard<asio::io_context::executor_type> control_guard_{
         control_.get_executor()};
     std::thread control_thread_;
+    std::vector<std::shared_ptr<net::listener>> listeners_;
     std::shared_ptr<admin::admin_server> admin_;
     std::optional<loop_monitor> monitor_;
     std::optional<heap_trimmer> trimmer_;
