@@ -121,14 +121,27 @@ prometheus_exposition wait_for_sample(const daemon_process& daemon, std::string_
                                       bool absent_is_zero) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::optional<double> seen;
+    std::string transport_error;
     for (;;) {
-        auto exposition = scrape(daemon);
-        seen = exposition.value(name, labels);
-        if (!seen && absent_is_zero) seen = 0.0;
-        if (seen && *seen == value) return exposition;
+        // A poll whose connection failed is polled again, as a scraper
+        // would: once in a fresh clone's CI run (of many thousands of polls)
+        // a connection to the admin endpoint was reset during a reload test,
+        // cause not found. A wrong answer still fails at once (scrape()).
+        std::optional<prometheus_exposition> exposition;
+        try {
+            exposition = scrape(daemon);
+        } catch (const std::runtime_error& e) {
+            transport_error = e.what();
+        }
+        if (exposition) {
+            seen = exposition->value(name, labels);
+            if (!seen && absent_is_zero) seen = 0.0;
+            if (seen && *seen == value) return std::move(*exposition);
+        }
         if (std::chrono::steady_clock::now() >= deadline) break;
         std::this_thread::sleep_for(20ms);  // a poll step: /metrics has no push interface
     }
+    INFO("last transport error: " << (transport_error.empty() ? "(none)" : transport_error));
     std::string shown = std::string(name) + "{";
     for (const auto& [label, text] : labels) shown += label + "=\"" + text + "\",";
     shown += "}";
