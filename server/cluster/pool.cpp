@@ -1,8 +1,7 @@
 #include <onymous/cluster/pool.hpp>
 
 #include "../redis/reply.hpp"
-
-#include <openssl/evp.h>
+#include "../redis/sha1.hpp"
 
 #include <charconv>
 #include <stdexcept>
@@ -12,21 +11,6 @@ namespace {
 
 std::vector<std::string> head(std::string_view prefix, std::string_view op) {
     return {std::string(prefix), std::string(op)};
-}
-
-std::string sha1_hex(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1)
-        throw std::runtime_error("SHA1 failed");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0xf];
-    }
-    return out;
 }
 
 std::optional<std::uint64_t> number_of(const redis::reply& r) {
@@ -127,7 +111,7 @@ std::string interest_hash(std::string_view key, std::string_view interest) {
     std::string text(key);
     text += '\n';
     text += interest;
-    return sha1_hex(text).substr(0, 24);
+    return redis::sha1_hex(text).substr(0, 24);
 }
 
 std::string cooldown_key(std::string_view prefix, std::string_view hash_key, std::string_view a,
@@ -137,7 +121,7 @@ std::string cooldown_key(std::string_view prefix, std::string_view hash_key, std
     text += a;
     text += ':';
     text += b;
-    return std::string(prefix) + ":cd:" + sha1_hex(text);
+    return std::string(prefix) + ":cd:" + redis::sha1_hex(text);
 }
 
 }  // namespace onymous::cluster

@@ -1,32 +1,11 @@
 #include "redis/client.hpp"
-
-#include <openssl/evp.h>
+#include "redis/sha1.hpp"
 
 #include <memory>
 #include <stdexcept>
 #include <utility>
 
 namespace onymous::redis {
-
-namespace {
-
-/// SHA1 in lowercase hex: the name Redis gives a script (SCRIPT LOAD, EVALSHA).
-std::string sha1_hex(const std::string& text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1)
-        throw std::runtime_error("SHA1 failed");
-    constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * length);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0x0F];
-    }
-    return out;
-}
-
-}  // namespace
 
 script::script(std::string source)
     : source_(std::make_shared<const std::string>(std::move(source))), sha1_(sha1_hex(*source_)) {}

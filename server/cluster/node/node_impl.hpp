@@ -221,6 +221,9 @@ private:
     /// deadline, a dead node): our side hears partner_left, theirs is told
     /// if it can be.
     void break_pair(std::uint64_t id, bool tell_other);
+    /// Our member leaves pair `p` (now idle); the pair stays for its acks.
+    /// Returns that member, or null when our side had left already.
+    member* release_local(remote_pair& p);
     void cool_down(const std::string& a, const std::string& b);
     /// Numbers a message of the pair and publishes it; the link keeps the
     /// bytes for its retries.

@@ -64,17 +64,21 @@ void node::impl::end_pairing(member& m) {
     set_state(m, member::state::idle);
 }
 
+member* node::impl::release_local(remote_pair& p) {
+    member* m = p.local;
+    if (m == nullptr) return nullptr;
+    p.local = nullptr;
+    p.stand_in.reset();
+    m->remote_pair = 0;
+    set_state(*m, member::state::idle);
+    return m;
+}
+
 void node::impl::break_pair(std::uint64_t id, bool tell_other) {
     auto it = pairs_.find(id);
     if (it == pairs_.end()) return;
     remote_pair& p = it->second;
-    if (member* m = p.local) {
-        p.local = nullptr;
-        p.stand_in.reset();
-        m->remote_pair = 0;
-        set_state(*m, member::state::idle);
-        m->peer->partner_left(id);
-    }
+    if (member* m = release_local(p)) m->peer->partner_left(id);
     if (!tell_other) {
         pairs_.erase(it);
         return;
@@ -187,11 +191,7 @@ void node::impl::on_pair_message(wire_message& w) {
         if (p.local) p.local->peer->relay(p.id, std::move(w.payload), clock::now());
         break;
     case pair_kind::ended:
-        if (member* m = p.local) {
-            p.local = nullptr;
-            p.stand_in.reset();
-            m->remote_pair = 0;
-            set_state(*m, member::state::idle);
+        if (member* m = release_local(p)) {
             // The other node stored the cooldown; ours only times the
             // rematch of m, should it wait alone with its last partner.
             if (opts_.rematch_cooldown.count() > 0)
