@@ -69,12 +69,15 @@ public:
         make_matcher();
         auto first = make_snapshot(settings_);
         sessions_.emplace(first->sessions, *matcher_);
+        if (cluster_ != nullptr) {
+            cluster_->hold_sessions(sessions_->tokens);
+            sessions_->others = cluster_;
+        }
         addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
         context_.emplace(std::move(first), *sessions_, workers_, *addresses_);
         if (cluster_ != nullptr) context_->cluster = &cluster_->counters();
         make_workers();
         bind();
-        write_ready_file();
         watch_signals();
         sweep_addresses();
         for (auto& l : listeners_) l->start();
@@ -82,6 +85,10 @@ public:
         monitor_->start();
         trimmer_->start();
         context_->listening.store(true);
+        // Ready only once SIGHUP and SIGTERM are handled: a reload sent the
+        // moment the ready file appeared found SIGHUP's default action,
+        // which ends the process (a fresh-clone CI run, TSan's slow start).
+        write_ready_file();
         notifier_.ready(status_line());
         arm_test_hooks();
         spdlog::info("onymousd started: {} listener(s), {} thread(s)", listeners_.size(),

@@ -142,6 +142,14 @@ prometheus_exposition wait_for_sample(const daemon_process& daemon, std::string_
         std::this_thread::sleep_for(20ms);  // a poll step: /metrics has no push interface
     }
     INFO("last transport error: " << (transport_error.empty() ? "(none)" : transport_error));
+    // A refused connection usually means the daemon is gone (a sanitizer
+    // report ends it): its stderr says why.
+    const auto log = daemon.log();
+    constexpr std::size_t shown_log_bytes = 8000;
+    INFO("the daemon's stderr, last " << shown_log_bytes << " bytes:\n"
+                                      << (log.size() > shown_log_bytes
+                                              ? log.substr(log.size() - shown_log_bytes)
+                                              : log));
     std::string shown = std::string(name) + "{";
     for (const auto& [label, text] : labels) shown += label + "=\"" + text + "\",";
     shown += "}";
