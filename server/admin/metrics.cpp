@@ -66,6 +66,17 @@ void render_cluster(std::string& out, const cluster::node_stats& c) {
            {{"gap", read(c.pairs_broken_gap_total)},
             {"deadline", read(c.pairs_broken_deadline_total)},
             {"node_down", read(c.pairs_broken_node_down_total)}});
+    family(out, "onymous_cluster_resumes_total", "counter",
+           "Resumes whose token was not this node's, asked of the other nodes, by outcome: "
+           "bridged (another node holds the session and this connection carries it) or "
+           "not_found.",
+           "outcome",
+           {{"bridged", read(c.resumes_bridged_total)},
+            {"not_found", read(c.resumes_not_found_total)}});
+    metric(out, "onymous_cluster_bridges", "gauge",
+           "Sessions held here whose connection is on another node, and connections here "
+           "carrying a session another node holds.",
+           read(c.bridges));
     metric(out, "onymous_cluster_redis_failures_total", "counter",
            "Pool operations Redis did not answer (retried, or paired locally while degraded).",
            read(c.redis_failures_total));

@@ -21,6 +21,16 @@ std::optional<pair_kind> pair_kind_of(std::string_view name) {
     return std::nullopt;
 }
 
+constexpr std::array<std::string_view, 4> bridge_kind_names{"frame", "text", "closed", "close"};
+
+std::string_view name_of(bridge_kind k) { return bridge_kind_names[static_cast<std::size_t>(k)]; }
+
+std::optional<bridge_kind> bridge_kind_of(std::string_view name) {
+    for (std::size_t i = 0; i < bridge_kind_names.size(); ++i)
+        if (bridge_kind_names[i] == name) return static_cast<bridge_kind>(i);
+    return std::nullopt;
+}
+
 std::optional<std::uint64_t> number(std::string_view text) {
     std::uint64_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -96,6 +106,7 @@ std::string encode(const wire_message& m) {
         append_id(out, m.request);
         append_id(out, m.from);
         append_number(out, m.seq);
+        append_number(out, m.expiry);
         out += '\n';
         out += m.payload;
         break;
@@ -103,19 +114,26 @@ std::string encode(const wire_message& m) {
         out += 'S';
         append_id(out, m.request);
         append_id(out, m.from);
-        out += '\n';
-        out += m.payload;
         break;
     case wire_kind::take_over_failed:
         out += 'F';
         append_id(out, m.request);
         append_id(out, m.from);
         break;
-    case wire_kind::moved:
-        out += 'M';
-        append_number(out, m.pair);
+    case wire_kind::bridge_message:
+        out += 'B';
+        append_id(out, m.request);
+        append_number(out, m.seq);
         append_id(out, m.from);
-        append_id(out, m.other);
+        append_id(out, name_of(m.part));
+        out += '\n';
+        out += m.payload;
+        break;
+    case wire_kind::bridge_ack:
+        out += 'K';
+        append_id(out, m.request);
+        append_number(out, m.seq);
+        append_id(out, m.from);
         break;
     case wire_kind::heartbeat:
         out += 'H';
@@ -163,13 +181,15 @@ std::optional<wire_message> decode(std::string_view bytes) {
         return m;
     }
     case 'T': {
-        if (h->count != 4 || !ids_ok({1, 2})) return std::nullopt;
+        if (h->count != 5 || !ids_ok({1, 2})) return std::nullopt;
         const auto last_seq = number(f[3]);
-        if (!last_seq) return std::nullopt;
+        const auto expiry = number(f[4]);
+        if (!last_seq || !expiry) return std::nullopt;
         m.kind = wire_kind::take_over;
         m.request = f[1];
         m.from = f[2];
         m.seq = *last_seq;
+        m.expiry = *expiry;
         m.payload = h->payload;
         return m;
     }
@@ -178,7 +198,6 @@ std::optional<wire_message> decode(std::string_view bytes) {
         m.kind = wire_kind::session;
         m.request = f[1];
         m.from = f[2];
-        m.payload = h->payload;
         return m;
     case 'F':
         if (h->count != 3 || !ids_ok({1, 2})) return std::nullopt;
@@ -186,14 +205,27 @@ std::optional<wire_message> decode(std::string_view bytes) {
         m.request = f[1];
         m.from = f[2];
         return m;
-    case 'M': {
-        if (h->count != 4 || !ids_ok({2, 3})) return std::nullopt;
-        const auto pair = number(f[1]);
-        if (!pair) return std::nullopt;
-        m.kind = wire_kind::moved;
-        m.pair = *pair;
-        m.from = f[2];
-        m.other = f[3];
+    case 'B': {
+        if (h->count != 5 || !ids_ok({1, 3})) return std::nullopt;
+        const auto seq = number(f[2]);
+        const auto part = bridge_kind_of(f[4]);
+        if (!seq || !part) return std::nullopt;
+        m.kind = wire_kind::bridge_message;
+        m.request = f[1];
+        m.seq = *seq;
+        m.from = f[3];
+        m.part = *part;
+        m.payload = h->payload;
+        return m;
+    }
+    case 'K': {
+        if (h->count != 4 || !ids_ok({1, 3})) return std::nullopt;
+        const auto seq = number(f[2]);
+        if (!seq) return std::nullopt;
+        m.kind = wire_kind::bridge_ack;
+        m.request = f[1];
+        m.seq = *seq;
+        m.from = f[3];
         return m;
     }
     case 'H':

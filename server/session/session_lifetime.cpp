@@ -19,6 +19,15 @@ void signaling_session::transport_closed(const std::shared_ptr<transport>& from,
 void signaling_session::on_transport_closed(const std::shared_ptr<transport>& from, bool clean,
                                             std::shared_ptr<place> place) {
     if (transport_.lock() != from) return;  // a connection this session let go of
+    if (life_ == life::bridged) {
+        transport_.reset();
+        if (bridge_open_) {
+            bridge_open_ = false;
+            ctx_.others->client_closed(bridge_, clean);
+        }
+        end(std::nullopt);
+        return;
+    }
     if (life_ == life::handing_over) {
         handover_closed_clean_ = clean;  // for whichever session wins
         handover_place_ = std::move(place);
@@ -54,12 +63,23 @@ void signaling_session::on_grace_expired() {
     end(std::nullopt);  // the matcher tells the partner partner_left
 }
 
+void signaling_session::take_over_remotely(
+    std::shared_ptr<transport> t, std::uint64_t last_seq,
+    std::optional<std::chrono::system_clock::time_point> expiry, std::function<void(bool)> answer) {
+    on_home([this, t = std::move(t), last_seq, expiry, answer = std::move(answer)]() mutable {
+        take_over(std::move(t), last_seq, expiry,
+                  [answer = std::move(answer)](std::shared_ptr<signaling_session> taken) {
+                      answer(taken != nullptr);
+                  });
+    });
+}
+
 void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
-                                  std::shared_ptr<signaling_session> fresh,
-                                  std::optional<std::chrono::system_clock::time_point> expiry) {
+                                  std::optional<std::chrono::system_clock::time_point> expiry,
+                                  take_over_answer answer) {
     const bool alive = life_ == life::attached || life_ == life::in_grace;
     if (!alive || !t || !history_.holds_after(last_seq, seq_) || account_->evicted()) {
-        fresh->on_home([fresh] { fresh->on_take_over_answer(false, nullptr); });
+        answer(nullptr);
         return;
     }
     if (life_ == life::attached) {
@@ -90,9 +110,7 @@ void signaling_session::take_over(std::shared_ptr<transport> t, std::uint64_t la
     history_.acknowledge(last_seq);
     history_.each_after(last_seq, [&](const frame& text) { t->send(text); });
     history_.handed(seq_);
-    fresh->on_home([fresh, self = shared_from_this()]() mutable {
-        fresh->on_take_over_answer(true, std::move(self));
-    });
+    answer(shared_from_this());
 }
 
 void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_session> older) {
@@ -131,6 +149,54 @@ void signaling_session::on_take_over_answer(bool ok, std::shared_ptr<signaling_s
     end(std::nullopt);
 }
 
+void signaling_session::bridge_answered(bool ok) {
+    on_home([this, ok] { on_bridge_answered(ok); });
+}
+
+void signaling_session::on_bridge_answered(bool ok) {
+    if (life_ != life::handing_over) return;  // ended meanwhile (shutdown)
+    if (!ok) {
+        on_take_over_answer(false, nullptr);  // a fresh idle session after all
+        return;
+    }
+    // The client's session is the other node's: this one is only its
+    // connection now, and its own hello's token is void.
+    life_ = life::bridged;
+    bridge_open_ = true;
+    ctx_.tokens.erase(token_);
+    auto texts = std::move(handover_texts_);
+    handover_texts_.clear();
+    account_->remove(handover_bytes_);
+    handover_bytes_ = 0;
+    for (const auto& text : texts) {
+        if (life_ != life::bridged) return;
+        forward_to_bridge(text);
+    }
+    if (handover_closed_clean_ && life_ == life::bridged)
+        on_transport_closed(transport_.lock(), *handover_closed_clean_, std::move(handover_place_));
+}
+
+void signaling_session::forward_to_bridge(std::string_view text) {
+    // The holder checks everything else; a flood stops here, before it crosses.
+    if (refuse_over_limit(limits_.admit_message(settings().now()), {})) return;
+    ctx_.others->client_text(bridge_, std::string(text));
+}
+
+void signaling_session::bridge_frame(std::string text) {
+    on_home([this, text = std::move(text)]() mutable {
+        if (life_ != life::bridged) return;
+        if (auto t = transport_.lock()) t->send(make_frame(std::move(text)));
+    });
+}
+
+void signaling_session::bridge_close(protocol::close_code code) {
+    on_home([this, code] {
+        if (life_ != life::bridged) return;
+        bridge_open_ = false;
+        end(code);
+    });
+}
+
 void signaling_session::resume_refused() {
     ctx_.counters.resume_failed_total.fetch_add(1, std::memory_order_relaxed);
     // One text whatever the reason: it tells nobody which tokens exist.
@@ -142,6 +208,12 @@ void signaling_session::drain() {
         // A fresh session handing over waits for its answer (which drains it
         // if the resume failed).
         if (life_ == life::ended || life_ == life::handing_over || draining_seen_) return;
+        // The session is another node's, which is not draining: this
+        // connection goes, and the client resumes on a node that stays.
+        if (life_ == life::bridged) {
+            end(protocol::close_code::going_away);
+            return;
+        }
         draining_seen_ = true;
         send_sequenced(protocol::make_draining());
         // A pairing in progress goes on; everything else closes now.
@@ -156,6 +228,13 @@ void signaling_session::abort(protocol::close_code code) {
 void signaling_session::end(std::optional<protocol::close_code> code, bool at_once) {
     if (life_ == life::ended || life_ == life::created) return;
     if (life_ == life::in_grace) ctx_.counters.in_grace.fetch_sub(1, std::memory_order_relaxed);
+    if (life_ == life::bridged && bridge_open_) {
+        bridge_open_ = false;
+        // Closed by this node: its shutdown (going away, or no code at exit)
+        // leaves the session to be resumed elsewhere; the error budget, an
+        // eviction or an internal error end it, as they would here.
+        ctx_.others->client_closed(bridge_, code && *code != protocol::close_code::going_away);
+    }
     life_ = life::ended;
     if (grace_timer_) grace_timer_->cancel();
     ctx_.tokens.erase(token_);

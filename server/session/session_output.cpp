@@ -32,7 +32,7 @@ void signaling_session::send_sequenced_text(std::string text) {
 void signaling_session::send_unsequenced(std::string text) {
     // Only to a live connection: pong, error, hello and resumed are never
     // replayed.
-    if (life_ != life::attached && life_ != life::handing_over) return;
+    if (life_ != life::attached && life_ != life::handing_over && life_ != life::bridged) return;
     if (auto t = transport_.lock()) t->send(make_frame(std::move(text)));
 }
 

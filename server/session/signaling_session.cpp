@@ -85,10 +85,15 @@ void signaling_session::receive(const std::shared_ptr<transport>& from, std::str
 
 void signaling_session::on_receive(const std::shared_ptr<transport>& from, std::string_view text) {
     if (life_ == life::handing_over) {
-        // Bounded by the client's read rate over one cross-thread hop.
+        // Bounded by the client's read rate over one cross-thread hop (or,
+        // asking other nodes, by the message bucket once they answer).
         handover_texts_.emplace_back(text);
         handover_bytes_ += text.size();
         account_->add(text.size());
+        return;
+    }
+    if (life_ == life::bridged) {
+        if (from && transport_.lock() == from) forward_to_bridge(text);
         return;
     }
     if (life_ != life::attached || !from || transport_.lock() != from) return;
@@ -207,6 +212,14 @@ void signaling_session::handle(const protocol::resume_message& m) {
         ctx_.tokens.insert(token_, weak_from_this());
         older.reset();
     }
+    if (!older && ctx_.others != nullptr) {
+        // Perhaps another node's (cluster mode): it keeps the session and
+        // lends it this connection. Until it answers, what the client sends
+        // next waits here (on_bridge_answered).
+        life_ = life::handing_over;
+        bridge_ = ctx_.others->resume(m.token, m.last_seq, credentials_expiry_, weak_from_this());
+        return;
+    }
     if (!older) {
         resume_refused();
         return;
@@ -217,7 +230,13 @@ void signaling_session::handle(const protocol::resume_message& m) {
     auto t = transport_.lock();
     older->on_home([older_session = older.get(), t = std::move(t), last_seq = m.last_seq,
                     fresh = shared_from_this(), expiry = credentials_expiry_]() mutable {
-        older_session->take_over(std::move(t), last_seq, std::move(fresh), expiry);
+        older_session->take_over(std::move(t), last_seq, expiry,
+                                 [fresh](std::shared_ptr<signaling_session> taken) {
+                                     fresh->on_home([fresh, taken = std::move(taken)]() mutable {
+                                         const bool ok = taken != nullptr;  // before the move below
+                                         fresh->on_take_over_answer(ok, std::move(taken));
+                                     });
+                                 });
     });
 }
 

@@ -39,7 +39,7 @@ TEST_CASE("pair messages carry their payload as bytes", "[cluster][wire]") {
     }
 }
 
-TEST_CASE("acks, take-overs, sessions, failures, moves and heartbeats", "[cluster][wire]") {
+TEST_CASE("acks, take-overs, answers, bridges and heartbeats", "[cluster][wire]") {
     wire_message ack;
     ack.kind = wire_kind::ack;
     ack.from = "b";
@@ -53,19 +53,21 @@ TEST_CASE("acks, take-overs, sessions, failures, moves and heartbeats", "[cluste
     take.request = "r1";
     take.from = "c";
     take.seq = 12;
+    take.expiry = 1800000000;
     take.payload = "tok.en";
-    CHECK(encode(take) == "T r1 c 12\ntok.en");
+    CHECK(encode(take) == "T r1 c 12 1800000000\ntok.en");
     const auto t = round_trip(take);
     CHECK(t.request == "r1");
     CHECK(t.seq == 12);
+    CHECK(t.expiry == 1800000000);
     CHECK(t.payload == "tok.en");
 
     wire_message session;
     session.kind = wire_kind::session;
     session.request = "r1";
     session.from = "a";
-    session.payload = "state";
-    CHECK(round_trip(session).payload == "state");
+    CHECK(encode(session) == "S r1 a");
+    CHECK(round_trip(session).request == "r1");
 
     wire_message failed;
     failed.kind = wire_kind::take_over_failed;
@@ -73,13 +75,30 @@ TEST_CASE("acks, take-overs, sessions, failures, moves and heartbeats", "[cluste
     failed.request = "r1";
     CHECK(encode(failed) == "F r1 a");
 
-    wire_message moved;
-    moved.kind = wire_kind::moved;
-    moved.from = "a";
-    moved.pair = 5;
-    moved.other = "c";
-    CHECK(encode(moved) == "M 5 a c");
-    CHECK(round_trip(moved).other == "c");
+    wire_message bridged;
+    bridged.kind = wire_kind::bridge_message;
+    bridged.request = "r1";
+    bridged.seq = 4;
+    bridged.from = "a";
+    bridged.part = bridge_kind::frame;
+    bridged.payload = "{\"type\":\"resumed\"}\n";
+    CHECK(encode(bridged) == "B r1 4 a frame\n{\"type\":\"resumed\"}\n");
+    const auto b = round_trip(bridged);
+    CHECK(b.request == "r1");
+    CHECK(b.seq == 4);
+    CHECK(b.payload == bridged.payload);
+    for (const auto part : {bridge_kind::text, bridge_kind::closed, bridge_kind::close}) {
+        bridged.part = part;
+        CHECK(round_trip(bridged).part == part);
+    }
+
+    wire_message bridge_ack;
+    bridge_ack.kind = wire_kind::bridge_ack;
+    bridge_ack.request = "r1";
+    bridge_ack.seq = 4;
+    bridge_ack.from = "c";
+    CHECK(encode(bridge_ack) == "K r1 4 c");
+    CHECK(round_trip(bridge_ack).seq == 4);
 
     wire_message beat;
     beat.kind = wire_kind::heartbeat;
@@ -90,10 +109,26 @@ TEST_CASE("acks, take-overs, sessions, failures, moves and heartbeats", "[cluste
 }
 
 TEST_CASE("anything else is refused", "[cluster][wire]") {
-    for (const char* bad :
-         {"", "X 1", "P 1 2 a", "P 1 2 a bogus\n", "P x 2 a relay\n", "P 1 -2 a relay\n",
-          "P 1 2 a:b relay\n", "A 1 2", "A 1 2 a b", "H a", "H a b c", "M 1 a", "T r a\n", "F r",
-          "PP 1 2 a relay\n", "H a b\nextra is fine"}) {
+    for (const char* bad : {"",
+                            "X 1",
+                            "P 1 2 a",
+                            "P 1 2 a bogus\n",
+                            "P x 2 a relay\n",
+                            "P 1 -2 a relay\n",
+                            "P 1 2 a:b relay\n",
+                            "A 1 2",
+                            "A 1 2 a b",
+                            "H a",
+                            "H a b c",
+                            "T r a 1\n",
+                            "T r a 1 x\n",
+                            "F r",
+                            "B r 1 a bogus\n",
+                            "B r x a text\n",
+                            "K r 1",
+                            "S r",
+                            "PP 1 2 a relay\n",
+                            "H a b\nextra is fine"}) {
         INFO(bad);
         if (std::string_view(bad) == "H a b\nextra is fine") {
             CHECK(decode(bad));  // a heartbeat's payload is ignored

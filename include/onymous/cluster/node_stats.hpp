@@ -22,6 +22,13 @@ struct node_stats {
     std::atomic<std::uint64_t> pairs_broken_gap_total{0};
     std::atomic<std::uint64_t> pairs_broken_deadline_total{0};
     std::atomic<std::uint64_t> pairs_broken_node_down_total{0};
+    /// Resumes of sessions other nodes hold (session/elsewhere.hpp), by
+    /// outcome as this node saw it: bridged here, or no node took it.
+    std::atomic<std::uint64_t> resumes_bridged_total{0};
+    std::atomic<std::uint64_t> resumes_not_found_total{0};
+    /// Bridges with one end here: sessions held here and carried by
+    /// another node's connection, and the other way round.
+    std::atomic<std::uint64_t> bridges{0};
     /// Pool operations Redis did not answer (retried, or the node degraded).
     std::atomic<std::uint64_t> redis_failures_total{0};
 };

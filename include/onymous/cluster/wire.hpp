@@ -10,11 +10,15 @@
 //   to a node's channel, for one pair (numbered on that pair's link):
 //     P <pair> <seq> <from> <kind>\n<payload>   kind: matched | relay | ended
 //     A <pair> <seq> <from>                     ack: every number up to seq arrived
-//   to a node's channel, outside pairs:
-//     T <request> <from> <last_seq>\n<token>    take over the session of token
-//     S <request> <from>\n<session state>       the session, as the owner hands it over
-//     F <request> <from>                        the take-over failed
-//     M <pair> <from> <new node>                the partner moved to new node
+//   to a node's channel, for a resume on another node (session/elsewhere.hpp):
+//     T <bridge> <from> <last_seq> <expiry>\n<token>
+//                                               take the session of token over
+//                                               (expiry: of the requester's
+//                                               TURN credentials, unix s, 0: none)
+//     S <bridge> <from>                         taken: the session is bridged
+//     F <bridge> <from>                         not here, or cannot be resumed
+//     B <bridge> <seq> <from> <kind>\n<payload> kind: frame | text | closed | close
+//     K <bridge> <seq> <from>                   ack: every number up to seq arrived
 //   to every node:
 //     H <from> <generation>                     a heartbeat
 
@@ -34,8 +38,18 @@ enum class wire_kind : std::uint8_t {
     take_over,         ///< T
     session,           ///< S
     take_over_failed,  ///< F
-    moved,             ///< M
+    bridge_message,    ///< B
+    bridge_ack,        ///< K
     heartbeat,         ///< H
+};
+
+/// What a bridge message carries: the holder of a session sends `frame`
+/// and `close`, the node with the client's connection `text` and `closed`.
+enum class bridge_kind : std::uint8_t {
+    frame,   ///< a finished server message, for the client as it is
+    text,    ///< a client message, for the session
+    closed,  ///< the client's connection ended; payload "clean" or "drop"
+    close,   ///< the session closes the connection; payload the close code
 };
 
 /// What a pair message carries.
@@ -47,13 +61,15 @@ enum class pair_kind : std::uint8_t {
 
 struct wire_message {
     wire_kind kind = wire_kind::heartbeat;
-    std::string from;                   ///< the sending node's id
-    std::uint64_t pair = 0;             ///< P, A, M
-    std::uint64_t seq = 0;              ///< P, A; T: last_seq
-    pair_kind what = pair_kind::relay;  ///< P
-    std::string request;                ///< T, S, F: the requester's id for the answer
-    std::string other;                  ///< H: generation; M: the new node
-    std::string payload;                ///< P, T (the token), S
+    std::string from;                       ///< the sending node's id
+    std::uint64_t pair = 0;                 ///< P, A
+    std::uint64_t seq = 0;                  ///< P, A, B, K; T: last_seq
+    pair_kind what = pair_kind::relay;      ///< P
+    std::string request;                    ///< T, S, F, B, K: the bridge's id
+    std::string other;                      ///< H: generation
+    std::string payload;                    ///< P, T (the token), B
+    bridge_kind part = bridge_kind::frame;  ///< B
+    std::uint64_t expiry = 0;               ///< T: unix seconds, 0: none
 };
 
 /// The payload of a pair's first message, `matched`: the claiming node tells

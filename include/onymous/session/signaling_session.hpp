@@ -21,6 +21,7 @@
 #include <onymous/relay/connection_limits.hpp>
 #include <onymous/relay/relay_only.hpp>
 #include <onymous/session/directory.hpp>
+#include <onymous/session/elsewhere.hpp>
 #include <onymous/session/error_budget.hpp>
 #include <onymous/session/history.hpp>
 #include <onymous/session/home.hpp>
@@ -130,6 +131,8 @@ struct session_context {
     /// limits.max_buffered_bytes: what sessions and connections hold.
     memory::budget budget;
     directory tokens;
+    /// Cluster mode: the other nodes, for a resume whose token is not here.
+    elsewhere* others = nullptr;
     session_counters counters;
     /// Set once when the daemon starts draining (SIGTERM).
     std::atomic<bool> draining{false};
@@ -172,6 +175,21 @@ public:
     /// once no thread runs its home any more.
     void end_now() { end(std::nullopt); }
 
+    /// Another node asks for this session (cluster mode): as a local
+    /// resume would, it takes connection `t` (a bridge to that node), then
+    /// calls `answer(true)`; or only `answer(false)`.
+    void take_over_remotely(std::shared_ptr<transport> t, std::uint64_t last_seq,
+                            std::optional<std::chrono::system_clock::time_point> expiry,
+                            std::function<void(bool)> answer);
+
+    // The requester's end of a bridge (session/elsewhere.hpp): any thread.
+    /// The node holding the session took it over (true), or none did.
+    void bridge_answered(bool ok);
+    /// A finished frame of the session, for this connection.
+    void bridge_frame(std::string text);
+    /// The session closed its connection with `code`, or the bridge broke.
+    void bridge_close(protocol::close_code code);
+
     // match::peer: any thread.
     void matched(match::pairing p) override;
     void partner_left(std::uint64_t pair_id) override;
@@ -196,6 +214,7 @@ private:
         attached,      ///< a connection carries it
         in_grace,      ///< its connection dropped; waiting for a resume
         handing_over,  ///< a fresh session whose first message resumes another: waiting for it
+        bridged,       ///< its connection carries a session another node holds
         ended,
     };
 
@@ -246,11 +265,17 @@ private:
     void begin_grace(std::shared_ptr<place> place);
     void on_grace_expired();
     /// `expiry`: of the credentials the fresh session's hello gave the connection.
+    /// `answer` gets this session when it took `t` over, null when it cannot.
+    using take_over_answer = std::function<void(std::shared_ptr<signaling_session>)>;
     void take_over(std::shared_ptr<transport> t, std::uint64_t last_seq,
-                   std::shared_ptr<signaling_session> fresh,
-                   std::optional<std::chrono::system_clock::time_point> expiry);
+                   std::optional<std::chrono::system_clock::time_point> expiry,
+                   take_over_answer answer);
     void on_take_over_answer(bool ok, std::shared_ptr<signaling_session> older);
     void resume_refused();
+    /// Bridged: the client's messages go to the other node, within the
+    /// message bucket (a flood stays here).
+    void forward_to_bridge(std::string_view text);
+    void on_bridge_answered(bool ok);
     /// Ends the session: the matcher forgets it (the partner gets
     /// partner_left), the token is gone, the connection, if any, is closed
     /// with `code` (nullopt: it is gone already, or is being handed over),
@@ -322,6 +347,11 @@ private:
     std::size_t handover_bytes_ = 0;
     std::optional<bool> handover_closed_clean_;
     std::shared_ptr<place> handover_place_;
+
+    /// The bridge that carries a session held elsewhere (session/elsewhere.hpp).
+    std::string bridge_;
+    /// Until either end closed it: the other end is told once.
+    bool bridge_open_ = false;
 };
 
 }  // namespace onymous::session

@@ -244,6 +244,28 @@ void node::reactivate(handle* m, std::shared_ptr<match::peer> p) {
     impl_->reactivate(static_cast<member*>(m), std::move(p));
 }
 const match::matcher_stats& node::stats() const { return impl_->stats; }
+
+void node::hold_sessions(session::directory& tokens) { impl_->hold_sessions(tokens); }
+
+std::string node::resume(std::string token, std::uint64_t last_seq,
+                         std::optional<std::chrono::system_clock::time_point> expiry,
+                         std::weak_ptr<session::signaling_session> requester) {
+    const auto seconds =
+        expiry
+            ? std::chrono::duration_cast<std::chrono::seconds>(expiry->time_since_epoch()).count()
+            : 0;
+    return impl_->resume(std::move(token), last_seq,
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(seconds, 0)),
+                         std::move(requester));
+}
+
+void node::client_text(const std::string& bridge, std::string text) {
+    impl_->client_text(bridge, std::move(text));
+}
+
+void node::client_closed(const std::string& bridge, bool clean) {
+    impl_->client_closed(bridge, clean);
+}
 bool node::degraded() const { return impl_->counters.degraded.load(std::memory_order_relaxed); }
 const node_stats& node::counters() const { return impl_->counters; }
 const std::string& node::id() const { return impl_->id(); }

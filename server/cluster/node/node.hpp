@@ -13,6 +13,9 @@
 //   - Nodes heartbeat on a shared channel and hold a lease key. A node not
 //     heard for cluster.node_timeout is dead: its pairs end, its waiters are
 //     purged from the pool.
+//   - A resume whose token is not here is asked of the other nodes: the one
+//     that holds the session keeps it and is lent this node's connection,
+//     over a link numbered like a pair's (session/elsewhere.hpp).
 //
 // Threading: the matchmaker's calls come from the workers and are posted to
 // the cluster thread, which alone touches members, pairs and Redis; peers
@@ -22,9 +25,14 @@
 #include <onymous/cluster/node_stats.hpp>
 #include <onymous/config/config.hpp>
 #include <onymous/match/matchmaker.hpp>
+#include <onymous/session/elsewhere.hpp>
 
 #include <chrono>
 #include <memory>
+
+namespace onymous::session {
+class directory;
+}
 
 namespace onymous::cluster {
 
@@ -34,7 +42,7 @@ struct node_options {
     std::chrono::milliseconds rematch_cooldown{30000};
 };
 
-class node final : public match::matchmaker {
+class node final : public match::matchmaker, public session::elsewhere {
 public:
     /// Starts the cluster thread; it connects to Redis in the background.
     /// Throws std::invalid_argument for a cluster.redis it cannot parse.
@@ -54,6 +62,15 @@ public:
     void reactivate(handle* m, std::shared_ptr<match::peer> p) override;
 
     const match::matcher_stats& stats() const override;
+
+    /// The sessions this node holds, for resumes that reach other nodes:
+    /// set once, before the first connection.
+    void hold_sessions(session::directory& tokens);
+    std::string resume(std::string token, std::uint64_t last_seq,
+                       std::optional<std::chrono::system_clock::time_point> expiry,
+                       std::weak_ptr<session::signaling_session> requester) override;
+    void client_text(const std::string& bridge, std::string text) override;
+    void client_closed(const std::string& bridge, bool clean) override;
 
     /// Redis unreachable or the subscription down (/readyz, /metrics).
     bool degraded() const;

@@ -3,8 +3,9 @@
 // it: node.cpp (the matchmaker's calls, bookkeeping), node_pool.cpp (waiting
 // in Redis), node_pairs.cpp (pairs, cross-node links, what other nodes
 // say), node_liveness.cpp (heartbeats, dead nodes), node_fallback.cpp (the
-// node's own pool while degraded). Everything here belongs to the cluster
-// thread unless it says otherwise.
+// node's own pool while degraded), node_bridges.cpp (resumes of sessions
+// another node holds). Everything here belongs to the cluster thread unless
+// it says otherwise.
 
 #include "node.hpp"
 
@@ -15,6 +16,7 @@
 #include <onymous/cluster/pool.hpp>
 #include <onymous/cluster/wire.hpp>
 #include <onymous/match/matcher.hpp>
+#include <onymous/session/transport.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -124,6 +126,46 @@ struct remote_pair {
     std::shared_ptr<remote_partner> stand_in;
 };
 
+/// The connection a session held here is lent by another node (the holder's
+/// end of a bridge): what the session sends crosses to that node.
+class bridge_transport final : public session::transport {
+public:
+    bridge_transport(node::impl& n, std::string bridge) : node_(n), bridge_(std::move(bridge)) {}
+    void send(session::frame text) override;
+    void close(protocol::close_code code) override;
+    void close_now(protocol::close_code code) override { close(code); }
+    void attach(std::shared_ptr<session::signaling_session> s) override;
+
+private:
+    node::impl& node_;
+    const std::string bridge_;
+};
+
+/// One end of a bridge (session/elsewhere.hpp): the holder's, where the
+/// session lives, or the requester's, where its client is connected.
+struct bridge {
+    std::string id;
+    std::string node;  ///< the other end's; the requester's is empty until answered
+    bool holder = false;
+    bool open = true;  ///< neither end has closed it
+    sender out;
+    receiver in;
+    bool ack_owed = false;
+    clock::time_point since;  ///< asked, or taken over
+
+    // The holder's end.
+    std::weak_ptr<session::signaling_session> session;
+    std::shared_ptr<bridge_transport> transport;
+    /// The session took the connection over: S is sent, and after it
+    /// what the session sent while taking it (held).
+    bool taken = false;
+    std::vector<std::pair<bridge_kind, std::string>> held;
+
+    // The requester's end.
+    std::weak_ptr<session::signaling_session> requester;
+    std::size_t answers_missing = 0;  ///< asked nodes that have not said F
+};
+
 class node::impl {
 public:
     /// Starts the cluster thread (node::node).
@@ -148,6 +190,16 @@ public:
     /// node_fallback.cpp: what the fallback matcher says (fallback_peer).
     void on_fallback_matched(member& m, match::pairing& p);
     void on_fallback_partner_left(member& m, std::uint64_t fallback_pair);
+
+    // node_bridges.cpp: resumes of sessions another node holds.
+    void hold_sessions(session::directory& tokens) { tokens_ = &tokens; }
+    std::string resume(std::string token, std::uint64_t last_seq, std::uint64_t expiry,
+                       std::weak_ptr<session::signaling_session> requester);
+    void client_text(const std::string& id, std::string text);
+    void client_closed(const std::string& id, bool clean);
+    /// bridge_transport's calls, posted from the session's thread.
+    void holder_sends(const std::string& id, bridge_kind kind, std::string payload);
+    void holder_attach(const std::string& id, std::weak_ptr<session::signaling_session> s);
 
     match::matcher_stats stats;  ///< any thread reads it
     node_stats counters;         ///< any thread reads it
@@ -241,6 +293,34 @@ private:
     void start_ticks();
     void tick();
 
+    // node_bridges.cpp
+    void ask_for_session(const std::string& id, const std::string& token, std::uint64_t last_seq,
+                         std::uint64_t expiry, std::weak_ptr<session::signaling_session> requester);
+    /// Another node asks for the session of a token (T).
+    void on_take_over(const wire_message& w);
+    void on_taken_over(const std::string& id, bool ok,
+                       const std::weak_ptr<session::signaling_session>& session,
+                       const std::shared_ptr<bridge_transport>& t);
+    /// The answers to our T: S, or F.
+    void on_bridge_answer(const wire_message& w);
+    void on_bridge_message(wire_message& w);
+    void on_bridge_ack(const wire_message& w);
+    void bridge_send(bridge& b, bridge_kind kind, std::string payload);
+    void bridged(bridge& b, const std::string& holder);
+    /// The bridge is over without a word from its other end (a gap, a
+    /// deadline, a dead node, an unknown bridge): the holder's session
+    /// loses its connection as in a drop (the resume grace), the
+    /// requester's connection closes with 1001, for the client to resume
+    /// again. `tell_other`: an unnumbered note makes the other end do the same.
+    void break_bridge(const std::string& id, bool tell_other);
+    /// Tells `node` that bridge `id` is unknown here (an unnumbered B).
+    void disown_bridge(const std::string& node, const std::string& id, bool we_hold);
+    void owe_bridge_ack(bridge& b);
+    void forget_bridge_if_done(const std::string& id);
+    void tick_bridges(clock::time_point now);
+    /// Every bridge with `node` breaks (it is dead); all of them when empty.
+    void break_bridges_with(const std::string& node);
+
     // node_liveness.cpp: heartbeats, leases, dead nodes, the subscription's probe.
     void start_heartbeats();
     void heartbeat();
@@ -277,6 +357,8 @@ private:
     std::uint64_t fallback_base_ = 0;  ///< fallback pair ids are above it
     std::unordered_map<std::string, std::unique_ptr<member>> members_;
     std::unordered_map<std::uint64_t, remote_pair> pairs_;
+    std::unordered_map<std::string, bridge> bridges_;
+    session::directory* tokens_ = nullptr;
     std::unordered_map<std::string, clock::time_point> last_heard_;
     std::unordered_map<std::string, std::int64_t> cooldown_ends_;
     clock::time_point last_own_heartbeat_ = clock::now();

@@ -43,6 +43,7 @@ void node::impl::heartbeat() {
             if (p.local != nullptr) ours.push_back(id);
         counters.pairs_broken_node_down_total.fetch_add(ours.size(), std::memory_order_relaxed);
         for (auto id : ours) break_pair(id, true);
+        break_bridges_with({});
     }
     // Nodes not heard for node_timeout are dead: their pairs end, their
     // waiters leave the pool. This check runs once a heartbeat
@@ -61,6 +62,7 @@ void node::impl::heartbeat() {
             if (p.node == node) ended.push_back(id);
         counters.pairs_broken_node_down_total.fetch_add(ended.size(), std::memory_order_relaxed);
         for (auto id : ended) break_pair(id, false);
+        break_bridges_with(node);
         pool(purge_args(prefix_, node));
     }
     counters.nodes_alive.store(last_heard_.size(), std::memory_order_relaxed);

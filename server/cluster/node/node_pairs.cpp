@@ -147,6 +147,14 @@ void node::impl::on_message(std::string_view channel, std::string_view payload) 
         forget_if_done(it);
     } else if (w->kind == wire_kind::pair_message) {
         on_pair_message(*w);
+    } else if (w->kind == wire_kind::take_over) {
+        on_take_over(*w);
+    } else if (w->kind == wire_kind::session || w->kind == wire_kind::take_over_failed) {
+        on_bridge_answer(*w);
+    } else if (w->kind == wire_kind::bridge_message) {
+        on_bridge_message(*w);
+    } else if (w->kind == wire_kind::bridge_ack) {
+        on_bridge_ack(*w);
     }
 }
 
@@ -263,6 +271,7 @@ void node::impl::tick() {
         }
     }
     counters.pairs_across_nodes.store(across, std::memory_order_relaxed);
+    tick_bridges(now);
     // A pair whose own `ended` went unanswered too is simply forgotten.
     for (auto id : expired) break_pair(id, pairs_.at(id).local != nullptr);
 }
