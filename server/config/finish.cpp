@@ -123,6 +123,16 @@ void check_limits(const load_context& ctx, settings& out) {
     if (out.cluster) check_cluster(ctx, *out.cluster);
 }
 
+/// Difficulty starts at pow_bits and rises up to pow_max_bits; suspension
+/// is the stronger measure, so it cannot come before the shadow pool.
+void check_abuse(const load_context& ctx, const abuse_settings& a) {
+    require(ctx, a.pow_bits <= a.pow_max_bits, "abuse.pow_bits", "abuse.pow_max_bits", "at most",
+            std::to_string(a.pow_max_bits), std::to_string(a.pow_bits));
+    require(ctx, a.suspend_threshold >= a.shadow_threshold, "abuse.suspend_threshold",
+            "abuse.shadow_threshold", "at least", std::to_string(a.shadow_threshold),
+            std::to_string(a.suspend_threshold));
+}
+
 // One secret per line, at most two (the current one and the next, for rotation).
 std::vector<std::string> read_secret_file(const load_context& ctx, const std::string& path) {
     constexpr std::string_view key = "ice.turn.secret_file";
@@ -188,6 +198,7 @@ void finish(const load_context& ctx, settings& out) {
     check_tls(ctx, out);
     check_limits(ctx, out);
     check_ice(ctx, out);
+    check_abuse(ctx, out.abuse);
     out.tls.certificate = resolve_path(ctx.base_dir, out.tls.certificate);
     out.tls.private_key = resolve_path(ctx.base_dir, out.tls.private_key);
     out.web.root = resolve_path(ctx.base_dir, out.web.root);

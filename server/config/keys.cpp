@@ -194,6 +194,22 @@ constexpr key_row<settings> settings_table[] = {
     s::section("logging"),
     s::choice<log_levels>("logging.level", AT(logging.level)),
 
+    // The proof-of-work cap: 2^32 hashes per nonce is hours on a phone, and
+    // abuse/proof_of_work holds bits in one byte. pow_bits <= pow_max_bits
+    // and suspend_threshold >= shadow_threshold are checked in finish.cpp.
+    s::section("abuse"),
+    s::uint("abuse.pow_bits", 0, 32, AT(abuse.pow_bits)),
+    s::uint("abuse.pow_count", 1, 64, AT(abuse.pow_count)),
+    s::uint("abuse.pow_max_bits", 1, 32, AT(abuse.pow_max_bits)),
+    s::uint("abuse.pow_load_threshold", 1, 1'000'000, AT(abuse.pow_load_threshold)),
+    s::time("abuse.pow_ttl", 1s, 24h, AT(abuse.pow_ttl)),
+    s::time("abuse.report_window", 1s, 168h, AT(abuse.report_window)),
+    s::uint("abuse.shadow_threshold", 1, 1000, AT(abuse.shadow_threshold)),
+    s::time("abuse.shadow_duration", 1s, 168h, AT(abuse.shadow_duration)),
+    s::uint("abuse.suspend_threshold", 1, 1000, AT(abuse.suspend_threshold)),
+    s::uint("abuse.max_reports_per_hour", 1, 1000, AT(abuse.max_reports_per_hour)),
+    s::uint("abuse.skips_per_minute", 0, 1'000'000, AT(abuse.skips_per_minute)),
+
     // Present, even empty, means clustered: the section creates the struct
     // before its keys (which reach it through ->) are set.
     s::section(

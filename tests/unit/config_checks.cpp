@@ -186,3 +186,20 @@ TEST_CASE("the TURN secret file holds one or two secrets", "[config]") {
               "one of them");
     }
 }
+
+TEST_CASE("abuse keys that depend on each other", "[config]") {
+    CHECK(refusal_after_plain("abuse:\n  pow_bits: 23\n") ==
+          "t.yaml:3: abuse.pow_bits: expected at most abuse.pow_max_bits (22), got 23");
+    CHECK(refusal_after_plain("abuse:\n  pow_max_bits: 8\n  pow_bits: 9\n") ==
+          "t.yaml:4: abuse.pow_bits: expected at most abuse.pow_max_bits (8), got 9");
+    CHECK(parse_plain("abuse: {pow_bits: 8, pow_max_bits: 8}\n").abuse.pow_bits == 8);
+    // suspend_threshold left out: the line of shadow_threshold.
+    CHECK(refusal_after_plain("abuse:\n  shadow_threshold: 11\n") ==
+          "t.yaml:3: abuse.suspend_threshold: expected at least abuse.shadow_threshold (11), got "
+          "10");
+    CHECK(refusal_after_plain("abuse:\n  suspend_threshold: 2\n  shadow_threshold: 3\n") ==
+          "t.yaml:3: abuse.suspend_threshold: expected at least abuse.shadow_threshold (3), got 2");
+    const auto equal = parse_plain("abuse: {shadow_threshold: 5, suspend_threshold: 5}\n").abuse;
+    CHECK(equal.shadow_threshold == 5);
+    CHECK(equal.suspend_threshold == 5);
+}

@@ -54,6 +54,19 @@ void check_contract_defaults(const settings& s) {
     CHECK(s.web.root.empty());
     CHECK(s.shutdown.drain_timeout == 8s);
     CHECK(s.logging.level == log_level::error);
+
+    const abuse_settings& a = s.abuse;
+    CHECK(a.pow_bits == 0);
+    CHECK(a.pow_count == 4);
+    CHECK(a.pow_max_bits == 22);
+    CHECK(a.pow_load_threshold == 50);
+    CHECK(a.pow_ttl == 2min);
+    CHECK(a.report_window == 1h);
+    CHECK(a.shadow_threshold == 3);
+    CHECK(a.shadow_duration == 30min);
+    CHECK(a.suspend_threshold == 10);
+    CHECK(a.max_reports_per_hour == 20);
+    CHECK(a.skips_per_minute == 30);
     CHECK_FALSE(s.cluster.has_value());
 }
 
@@ -85,7 +98,7 @@ TEST_CASE("keys left out keep their defaults", "[config]") {
 TEST_CASE("empty sections and lists are the same as left out", "[config]") {
     check_contract_defaults(
         parse_plain("tls:\nadmin:\nlimits:\nmatching: {}\nice:\n  stun:\n  turn:\nweb:\n"
-                    "shutdown:\nlogging:\nallowed_origins:\ntrusted_proxies: []\n"));
+                    "shutdown:\nlogging:\nabuse:\nallowed_origins:\ntrusted_proxies: []\n"));
 }
 
 TEST_CASE("every key lands in its field", "[config]") {
@@ -128,6 +141,18 @@ ice:
 web: {root: /srv/web}
 shutdown: {drain_timeout: 0s}
 logging: {level: debug}
+abuse:
+  pow_bits: 32
+  pow_count: 64
+  pow_max_bits: 32
+  pow_load_threshold: 1000000
+  pow_ttl: 24h
+  report_window: 1s
+  shadow_threshold: 1
+  shadow_duration: 168h
+  suspend_threshold: 1000
+  max_reports_per_hour: 1
+  skips_per_minute: 0
 cluster:
   redis: "unix:/run/redis.sock"
   node_id: a
@@ -191,6 +216,19 @@ cluster:
     CHECK(s.web.root == "/srv/web");
     CHECK(s.shutdown.drain_timeout == 0ms);
     CHECK(s.logging.level == log_level::debug);
+
+    const abuse_settings& a = s.abuse;
+    CHECK(a.pow_bits == 32);
+    CHECK(a.pow_count == 64);
+    CHECK(a.pow_max_bits == 32);
+    CHECK(a.pow_load_threshold == 1000000);
+    CHECK(a.pow_ttl == 24h);
+    CHECK(a.report_window == 1s);
+    CHECK(a.shadow_threshold == 1);
+    CHECK(a.shadow_duration == 168h);
+    CHECK(a.suspend_threshold == 1000);
+    CHECK(a.max_reports_per_hour == 1);
+    CHECK(a.skips_per_minute == 0);
 
     REQUIRE(s.cluster.has_value());
     CHECK(s.cluster->redis == "unix:/run/redis.sock");

@@ -91,6 +91,39 @@ TEST_CASE("integers must be decimal and within bounds", "[config]") {
           "t.yaml:2: admin.port: expected an integer from 0 to 65535, got \"65536\"");
 }
 
+TEST_CASE("abuse keys are within their bounds", "[config]") {
+    const auto refused = [](std::string_view key, std::string_view value) {
+        return refusal_after_plain("abuse:\n  " + std::string(key) + ": " + std::string(value) +
+                                   "\n");
+    };
+    CHECK(refused("pow_bits", "33") ==
+          "t.yaml:3: abuse.pow_bits: expected an integer from 0 to 32, got \"33\"");
+    CHECK(refused("pow_max_bits", "33") ==
+          "t.yaml:3: abuse.pow_max_bits: expected an integer from 1 to 32, got \"33\"");
+    CHECK(refused("pow_max_bits", "0") ==
+          "t.yaml:3: abuse.pow_max_bits: expected an integer from 1 to 32, got \"0\"");
+    CHECK(refused("pow_count", "0") ==
+          "t.yaml:3: abuse.pow_count: expected an integer from 1 to 64, got \"0\"");
+    CHECK(refused("pow_count", "65") ==
+          "t.yaml:3: abuse.pow_count: expected an integer from 1 to 64, got \"65\"");
+    CHECK(refused("pow_load_threshold", "0") ==
+          "t.yaml:3: abuse.pow_load_threshold: expected an integer from 1 to 1000000, got \"0\"");
+    CHECK(refused("shadow_threshold", "0") ==
+          "t.yaml:3: abuse.shadow_threshold: expected an integer from 1 to 1000, got \"0\"");
+    CHECK(refused("suspend_threshold", "1001") ==
+          "t.yaml:3: abuse.suspend_threshold: expected an integer from 1 to 1000, got \"1001\"");
+    CHECK(refused("max_reports_per_hour", "0") ==
+          "t.yaml:3: abuse.max_reports_per_hour: expected an integer from 1 to 1000, got \"0\"");
+    CHECK(refused("skips_per_minute", "-1") ==
+          "t.yaml:3: abuse.skips_per_minute: expected an integer from 0 to 1000000, got \"-1\"");
+    CHECK(refused("pow_ttl", "0s") ==
+          "t.yaml:3: abuse.pow_ttl: expected a duration from 1s to 24h, got \"0s\"");
+    CHECK(refused("report_window", "0s") ==
+          "t.yaml:3: abuse.report_window: expected a duration from 1s to 168h, got \"0s\"");
+    CHECK(refused("shadow_duration", "169h") ==
+          "t.yaml:3: abuse.shadow_duration: expected a duration from 1s to 168h, got \"169h\"");
+}
+
 TEST_CASE("listener ports are 0 to 65535", "[config]") {
     CHECK(refusal("listeners:\n  - {address: 127.0.0.1, port: 1}\n  - {address: 127.0.0.1, port: "
                   "70000}\n") ==

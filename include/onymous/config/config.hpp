@@ -115,6 +115,25 @@ struct logging_settings {
     bool operator==(const logging_settings&) const = default;
 };
 
+/// Proof of work, reports, the shadow pool and the skip throttle
+/// (PROTOCOL.md, Abuse controls; server/abuse/). Read by the abuse leaves
+/// directly, so that each default is written once, in its keys.cpp row.
+struct abuse_settings {
+    std::uint64_t pow_bits = 0;  ///< leading zero bits per nonce; 0 = no proof of work
+    std::uint64_t pow_count = 4;
+    std::uint64_t pow_max_bits = 22;
+    std::uint64_t pow_load_threshold = 50;  ///< joins per second per node
+    duration pow_ttl = std::chrono::minutes(2);
+    duration report_window = std::chrono::hours(1);
+    std::uint64_t shadow_threshold = 3;  ///< distinct reporters within report_window
+    duration shadow_duration = std::chrono::minutes(30);
+    std::uint64_t suspend_threshold = 10;
+    std::uint64_t max_reports_per_hour = 20;  ///< per reporter
+    std::uint64_t skips_per_minute = 30;      ///< 0 = off
+
+    bool operator==(const abuse_settings&) const = default;
+};
+
 struct cluster_settings {
     std::string redis;
     std::string node_id;
@@ -138,6 +157,7 @@ struct settings {
     web_settings web;
     shutdown_settings shutdown;
     logging_settings logging;
+    abuse_settings abuse;
     std::optional<cluster_settings> cluster;  ///< absent = single node
 
     /// True when some listener needs the TLS section.

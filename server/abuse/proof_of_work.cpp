@@ -1,0 +1,216 @@
+#include <onymous/abuse/proof_of_work.hpp>
+#include <onymous/abuse/replay_guard.hpp>
+
+#include "abuse/sha256.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace onymous::abuse {
+
+namespace {
+
+constexpr std::uint8_t version = 1;
+constexpr std::size_t signed_size = 17;  ///< version, expiry, bits, count, nonce
+constexpr std::size_t mac_size = 16;
+constexpr std::size_t prefix_bytes = signed_size + mac_size;
+constexpr std::size_t prefix_chars = prefix_bytes / 3 * 4;  ///< 33 bytes: no partial group
+static_assert(prefix_bytes % 3 == 0 && prefix_chars == 44);
+
+using raw_prefix = std::array<std::uint8_t, prefix_bytes>;
+
+constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string encode(const raw_prefix& raw) {
+    std::string out;
+    out.reserve(prefix_chars);
+    for (std::size_t i = 0; i < raw.size(); i += 3) {
+        const std::uint32_t group = (std::uint32_t{raw[i]} << 16) |
+                                    (std::uint32_t{raw[i + 1]} << 8) | std::uint32_t{raw[i + 2]};
+        for (int shift = 18; shift >= 0; shift -= 6) out.push_back(alphabet[(group >> shift) & 63]);
+    }
+    return out;
+}
+
+int sextet(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+bool decode(std::string_view text, raw_prefix& out) {
+    if (text.size() != prefix_chars) return false;
+    for (std::size_t i = 0, o = 0; i < text.size(); i += 4, o += 3) {
+        std::uint32_t group = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            const int v = sextet(text[i + j]);
+            if (v < 0) return false;
+            group = (group << 6) | static_cast<std::uint32_t>(v);
+        }
+        out[o] = static_cast<std::uint8_t>(group >> 16);
+        out[o + 1] = static_cast<std::uint8_t>(group >> 8);
+        out[o + 2] = static_cast<std::uint8_t>(group);
+    }
+    return true;
+}
+
+challenge_id mac_of(const pow_key& key, const raw_prefix& raw) {
+    const auto full = detail::hmac_sha256(key, std::span(raw.data(), signed_size));
+    challenge_id id;
+    std::copy_n(full.begin(), mac_size, id.mac.begin());
+    return id;
+}
+
+std::int64_t to_ms(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+bool printable_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
+}
+
+/// `count` distinct nonces of 1-64 printable ASCII characters.
+bool well_formed(std::span<const std::string> proof, unsigned count) {
+    if (proof.size() != count) return false;
+    for (std::size_t i = 0; i < proof.size(); ++i) {
+        const std::string& n = proof[i];
+        if (n.empty() || n.size() > proof_of_work::max_nonce_size || !printable_ascii(n))
+            return false;
+        // At most 64 nonces of 64 bytes: pairwise is cheaper than a set.
+        for (std::size_t j = 0; j < i; ++j)
+            if (proof[j] == n) return false;
+    }
+    return true;
+}
+
+std::string hex(std::uint64_t v) {
+    constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    do {
+        out.insert(out.begin(), digits[v & 0xF]);
+        v >>= 4;
+    } while (v != 0);
+    return out;
+}
+
+}  // namespace
+
+std::string_view to_string(proof_result r) {
+    switch (r) {
+    case proof_result::ok: return "ok";
+    case proof_result::missing: return "missing";
+    case proof_result::malformed: return "malformed";
+    case proof_result::too_few_bits: return "too_few_bits";
+    case proof_result::expired: return "expired";
+    case proof_result::replayed: return "replayed";
+    case proof_result::foreign: return "foreign";
+    }
+    return "unknown";
+}
+
+pow_key random_pow_key() {
+    pow_key key{};
+    // Only fails when the system's entropy source is broken: a guessable key
+    // would let anyone mint challenges, so refuse to start instead.
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
+        throw std::runtime_error("the random number generator failed");
+    return key;
+}
+
+proof_of_work::proof_of_work(const pow_key& key, std::chrono::milliseconds ttl)
+    : key_(key), ttl_ms_(ttl.count()) {}
+
+challenge proof_of_work::issue(unsigned bits, unsigned count, time_point now) const {
+    std::uint64_t nonce = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&nonce), sizeof nonce) != 1)
+        throw std::runtime_error("the random number generator failed");
+    return issue(bits, count, now, nonce);
+}
+
+challenge proof_of_work::issue(unsigned bits, unsigned count, time_point now,
+                               std::uint64_t nonce) const {
+    const std::int64_t ttl = std::max<std::int64_t>(0, ttl_ms_.load(std::memory_order_relaxed));
+    const std::uint64_t expiry = static_cast<std::uint64_t>(std::max<std::int64_t>(0, to_ms(now))) +
+                                 static_cast<std::uint64_t>(ttl);
+    challenge c;
+    c.bits = std::min(bits, max_bits);
+    c.count = std::clamp(count, 1u, max_count);
+    c.expires_ms = static_cast<std::uint64_t>(ttl);
+
+    raw_prefix raw{};
+    raw[0] = version;
+    for (int i = 0; i < 6; ++i) raw[1 + i] = static_cast<std::uint8_t>(expiry >> (40 - 8 * i));
+    raw[7] = static_cast<std::uint8_t>(c.bits);
+    raw[8] = static_cast<std::uint8_t>(c.count);
+    for (int i = 0; i < 8; ++i) raw[9 + i] = static_cast<std::uint8_t>(nonce >> (56 - 8 * i));
+    const challenge_id mac = mac_of(key_, raw);
+    std::copy(mac.mac.begin(), mac.mac.end(), raw.begin() + signed_size);
+    c.prefix = encode(raw);
+    return c;
+}
+
+checked_proof proof_of_work::check(std::string_view prefix, std::span<const std::string> proof,
+                                   time_point now, const replay_guard& guard) const {
+    checked_proof out;
+    if (proof.empty()) return out;  // missing
+
+    // The prefix first: its count says what shape the proof must have. A
+    // prefix that does not decode is not one of ours, like a wrong MAC.
+    raw_prefix raw{};
+    out.result = proof_result::foreign;
+    if (!decode(prefix, raw) || raw[0] != version || raw[7] > max_bits || raw[8] == 0 ||
+        raw[8] > max_count)
+        return out;
+    out.result = proof_result::malformed;
+    if (!well_formed(proof, raw[8])) return out;
+
+    // One HMAC, constant-time compare.
+    out.result = proof_result::foreign;
+    const challenge_id mac = mac_of(key_, raw);
+    if (CRYPTO_memcmp(mac.mac.data(), raw.data() + signed_size, mac_size) != 0) return out;
+    out.id = mac;
+    std::uint64_t expiry = 0;
+    for (int i = 0; i < 6; ++i) expiry = (expiry << 8) | raw[1 + i];
+    out.expires_at = time_point(std::chrono::milliseconds(expiry));
+
+    out.result = proof_result::expired;
+    if (now >= out.expires_at) return out;
+    out.result = proof_result::replayed;
+    if (guard.redeemed(mac, now)) return out;
+
+    // Exactly `count` hashes at most.
+    out.result = proof_result::too_few_bits;
+    detail::sha256_prefix hasher(prefix);
+    for (const std::string& nonce : proof)
+        if (detail::leading_zero_bits(hasher.digest(nonce)) < raw[7]) return out;
+    out.result = proof_result::ok;
+    return out;
+}
+
+proof_result proof_of_work::verify(std::string_view prefix, std::span<const std::string> proof,
+                                   time_point now, replay_guard& guard) const {
+    const checked_proof checked = check(prefix, proof, now, guard);
+    if (checked.result != proof_result::ok) return checked.result;
+    return guard.redeem(checked.id, checked.expires_at, now) ? proof_result::ok
+                                                             : proof_result::replayed;
+}
+
+solution solve(const challenge& c, std::uint64_t first) {
+    solution out;
+    detail::sha256_prefix hasher(c.prefix);
+    for (std::uint64_t counter = first; out.nonces.size() < c.count; ++counter) {
+        std::string nonce = hex(counter);
+        ++out.attempts;
+        if (detail::leading_zero_bits(hasher.digest(nonce)) >= c.bits)
+            out.nonces.push_back(std::move(nonce));
+    }
+    return out;
+}
+
+}  // namespace onymous::abuse
