@@ -101,6 +101,17 @@ std::string encode(const wire_message& m) {
         append_number(out, m.seq);
         append_id(out, m.from);
         break;
+    case wire_kind::acks:
+        out += 'C';
+        append_id(out, m.from);
+        out += '\n';
+        for (std::size_t i = 0; i < m.acks.size(); ++i) {
+            if (i != 0) out += ' ';
+            out += std::to_string(m.acks[i].first);
+            out += ':';
+            out += std::to_string(m.acks[i].second);
+        }
+        break;
     case wire_kind::take_over:
         out += 'T';
         append_id(out, m.request);
@@ -179,6 +190,25 @@ std::optional<wire_message> decode(std::string_view bytes) {
         m.seq = *seq;
         m.from = f[3];
         return m;
+    }
+    case 'C': {
+        if (h->count != 2 || !ids_ok({1})) return std::nullopt;
+        m.kind = wire_kind::acks;
+        m.from = f[1];
+        // pair:seq items, one space apart, at least one.
+        std::string_view rest = h->payload;
+        for (;;) {
+            const auto space = rest.find(' ');
+            const auto item = rest.substr(0, space);
+            const auto colon = item.find(':');
+            if (colon == std::string_view::npos) return std::nullopt;
+            const auto pair = number(item.substr(0, colon));
+            const auto seq = number(item.substr(colon + 1));
+            if (!pair || !seq) return std::nullopt;
+            m.acks.emplace_back(*pair, *seq);
+            if (space == std::string_view::npos) return m;
+            rest.remove_prefix(space + 1);
+        }
     }
     case 'T': {
         if (h->count != 5 || !ids_ok({1, 2})) return std::nullopt;

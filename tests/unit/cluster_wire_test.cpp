@@ -48,6 +48,13 @@ TEST_CASE("acks, take-overs, answers, bridges and heartbeats", "[cluster][wire]"
     CHECK(encode(ack) == "A 3 9 b");
     CHECK(round_trip(ack).seq == 9);
 
+    wire_message gathered;
+    gathered.kind = wire_kind::acks;
+    gathered.from = "b";
+    gathered.acks = {{3, 9}, {18446744073709551615ULL, 1}};
+    CHECK(encode(gathered) == "C b\n3:9 18446744073709551615:1");
+    CHECK(round_trip(gathered).acks == gathered.acks);
+
     wire_message take;
     take.kind = wire_kind::take_over;
     take.request = "r1";
@@ -127,6 +134,11 @@ TEST_CASE("anything else is refused", "[cluster][wire]") {
                             "B r x a text\n",
                             "K r 1",
                             "S r",
+                            "C a\n",
+                            "C a\n1:2 ",
+                            "C a\n1:2 3",
+                            "C a\n1:x",
+                            "C a b\n1:2",
                             "PP 1 2 a relay\n",
                             "H a b\nextra is fine"}) {
         INFO(bad);

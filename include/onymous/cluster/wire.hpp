@@ -10,6 +10,9 @@
 //   to a node's channel, for one pair (numbered on that pair's link):
 //     P <pair> <seq> <from> <kind>\n<payload>   kind: matched | relay | ended
 //     A <pair> <seq> <from>                     ack: every number up to seq arrived
+//     C <from>\n<pair>:<seq> <pair>:<seq> ...   the acks of many pairs, gathered
+//                                               for a few ms (one PUBLISH, not one
+//                                               per message)
 //   to a node's channel, for a resume on another node (session/elsewhere.hpp):
 //     T <bridge> <from> <last_seq> <expiry>\n<token>
 //                                               take the session of token over
@@ -35,6 +38,7 @@ namespace onymous::cluster {
 enum class wire_kind : std::uint8_t {
     pair_message,      ///< P
     ack,               ///< A
+    acks,              ///< C
     take_over,         ///< T
     session,           ///< S
     take_over_failed,  ///< F
@@ -70,6 +74,8 @@ struct wire_message {
     std::string payload;                    ///< P, T (the token), B
     bridge_kind part = bridge_kind::frame;  ///< B
     std::uint64_t expiry = 0;               ///< T: unix seconds, 0: none
+    /// C: (pair, seq) for each pair acknowledged.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> acks{};
 };
 
 /// The payload of a pair's first message, `matched`: the claiming node tells

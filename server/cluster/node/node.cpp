@@ -76,6 +76,7 @@ node::impl::~impl() {
     asio::post(io_, [this] {
         heartbeat_timer_.cancel();
         tick_timer_.cancel();
+        ack_timer_.cancel();
         fallback_wake_.cancel();
         for (auto& [id, m] : members_)
             if (m->rematch) m->rematch->cancel();

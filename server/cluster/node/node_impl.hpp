@@ -287,7 +287,11 @@ private:
     void on_pair_message(wire_message& w);
     /// Another node claimed one of our waiters.
     void on_claimed(remote_pair& p, std::string_view payload);
+    /// Acks are gathered per node for ack_delay and sent as one C message:
+    /// one PUBLISH for every message a node received in that time, from
+    /// any of its pairs with that node, instead of one per message.
     void owe_ack(remote_pair& p);
+    void flush_acks();
     void forget_if_done(std::unordered_map<std::uint64_t, remote_pair>::iterator it);
     /// Every 50 ms: retries due, and pairs past their link's deadline.
     void start_ticks();
@@ -358,6 +362,10 @@ private:
     std::unordered_map<std::string, std::unique_ptr<member>> members_;
     std::unordered_map<std::uint64_t, remote_pair> pairs_;
     std::unordered_map<std::string, bridge> bridges_;
+    /// Pairs owed an ack, by the node to send it to (owe_ack).
+    std::unordered_map<std::string, std::vector<std::uint64_t>> acks_owed_;
+    asio::steady_timer ack_timer_{io_};
+    bool ack_timer_armed_ = false;
     session::directory* tokens_ = nullptr;
     std::unordered_map<std::string, clock::time_point> last_heard_;
     std::unordered_map<std::string, std::int64_t> cooldown_ends_;

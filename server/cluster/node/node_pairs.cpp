@@ -145,6 +145,13 @@ void node::impl::on_message(std::string_view channel, std::string_view payload) 
         if (it == pairs_.end()) return;
         it->second.out.ack(w->seq);
         forget_if_done(it);
+    } else if (w->kind == wire_kind::acks) {
+        for (const auto& [pair, seq] : w->acks) {
+            auto it = pairs_.find(pair);
+            if (it == pairs_.end()) continue;
+            it->second.out.ack(seq);
+            forget_if_done(it);
+        }
     } else if (w->kind == wire_kind::pair_message) {
         on_pair_message(*w);
     } else if (w->kind == wire_kind::take_over) {
@@ -224,18 +231,48 @@ void node::impl::on_claimed(remote_pair& p, std::string_view payload) {
     m->peer->matched({m->ticket, p.id, n->role, names(*m, n->common_hashes), p.stand_in});
 }
 
+namespace {
+
+/// How long acks are gathered before they go: well under the first retry
+/// (link_timing::retry_first, 100 ms), so that nothing is sent twice for
+/// want of an ack that was only waiting, and long enough that a node busy
+/// relaying acks many messages with one PUBLISH (docs/performance.md).
+constexpr milliseconds ack_delay{20};
+
+}  // namespace
+
 void node::impl::owe_ack(remote_pair& p) {
     if (p.ack_owed) return;
     p.ack_owed = true;
-    // One ack for every message of this pair read in the same batch.
-    asio::post(io_, [this, id = p.id] {
-        auto it = pairs_.find(id);
-        if (it == pairs_.end() || !it->second.ack_owed) return;
-        it->second.ack_owed = false;
-        publish(it->second.node,
-                encode({wire_kind::ack, id_, id, it->second.in.delivered(), {}, {}, {}, {}}));
-        forget_if_done(it);
+    acks_owed_[p.node].push_back(p.id);
+    if (ack_timer_armed_) return;
+    ack_timer_armed_ = true;
+    ack_timer_.expires_after(ack_delay);
+    ack_timer_.async_wait([this](boost::system::error_code ec) {
+        ack_timer_armed_ = false;
+        if (ec || stopping_) return;  // a handler that fired before its cancel
+        flush_acks();
     });
+}
+
+void node::impl::flush_acks() {
+    auto owed = std::move(acks_owed_);
+    acks_owed_.clear();
+    for (const auto& [node, ids] : owed) {
+        wire_message m;
+        m.kind = wire_kind::acks;
+        m.from = id_;
+        for (const auto id : ids) {
+            auto it = pairs_.find(id);
+            if (it == pairs_.end() || !it->second.ack_owed) continue;
+            it->second.ack_owed = false;
+            m.acks.emplace_back(id, it->second.in.delivered());
+        }
+        if (m.acks.empty()) continue;
+        publish(node, encode(m));
+        for (const auto& [id, seq] : m.acks)
+            if (auto it = pairs_.find(id); it != pairs_.end()) forget_if_done(it);
+    }
 }
 
 void node::impl::forget_if_done(std::unordered_map<std::uint64_t, remote_pair>::iterator it) {
