@@ -62,6 +62,12 @@ public:
         }
     }
 
+    /// Calls `fn(key, value)` for every entry, least recently touched first.
+    template <class Fn>
+    void for_each(Fn fn) const {
+        for (const auto& [key, value] : order_) fn(key, value);
+    }
+
     void clear() {
         index_.clear();
         order_.clear();

@@ -148,6 +148,22 @@ void memory_report_ledger::sweep(time_point now) {
     impl_->sweep(now);
 }
 
+memory_report_ledger::standings memory_report_ledger::count_standings(time_point now) const {
+    const impl& m = *impl_;
+    const std::lock_guard lock(m.mutex);
+    standings out;
+    m.addresses.for_each([&](std::uint64_t, const reported_entry& e) {
+        // status() without its pruning: the reporters still within the window.
+        const auto live = std::count_if(e.reporters.begin(), e.reporters.end(),
+                                        [&](const stamp& x) { return x.at + m.window() > now; });
+        if (static_cast<std::uint64_t>(live) >= m.settings.suspend_threshold)
+            ++out.suspended;
+        else if (now < e.shadow_until)
+            ++out.shadowed;
+    });
+    return out;
+}
+
 std::size_t memory_report_ledger::tracked_addresses() const {
     const std::lock_guard lock(impl_->mutex);
     return impl_->addresses.size();

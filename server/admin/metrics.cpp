@@ -233,6 +233,38 @@ void session_metrics(std::string& out, const net::server_context& ctx) {
            read(sc.internal_errors_total));
 }
 
+/// The abuse controls (PROTOCOL.md, Abuse controls): what they decided, in
+/// counts only; nothing here names an address or a reporter.
+void abuse_metrics(std::string& out, const net::server_context& ctx) {
+    const auto& abuse = ctx.sessions.abuse;
+    const auto& a = abuse.counters();
+    header(out, "onymous_proofs_total", "counter",
+           "Proofs of work checked on join and next: verified (redeemed), or refused by reason.");
+    for (std::size_t i = 0; i < abuse::proof_result_count; ++i) {
+        const auto r = static_cast<abuse::proof_result>(i);
+        fmt::format_to(std::back_inserter(out), "onymous_proofs_total{{result=\"{}\"}} {}\n",
+                       r == abuse::proof_result::ok ? std::string_view("verified") : to_string(r),
+                       read(a.proofs_total[i]));
+    }
+    family(out, "onymous_reports_total", "counter", "Reports received, by what they did.",
+           "outcome",
+           {{"counted", read(a.reports_counted_total)},
+            {"repeated", read(a.reports_repeated_total)},
+            {"ignored_over_limit", read(a.reports_ignored_over_limit_total)},
+            {"ignored_self", read(a.reports_ignored_self_total)},
+            {"ignored_unknown", read(a.reports_ignored_unknown_total)}});
+    const auto standings = abuse.standings(std::chrono::steady_clock::now());
+    metric(out, "onymous_addresses_shadowed", "gauge",
+           "Client addresses (hashed) whose sessions are matched only with one another.",
+           standings.shadowed);
+    metric(out, "onymous_addresses_suspended", "gauge",
+           "Client addresses (hashed) whose join and next are refused after reports.",
+           standings.suspended);
+    metric(out, "onymous_skips_refused_total", "counter",
+           "next refused by the skip throttle (abuse.skips_per_minute).",
+           read(a.skips_refused_total));
+}
+
 void process_metrics(std::string& out, const net::server_context& ctx) {
     const auto& s = ctx.stats;
     header(out, "onymous_build_info", "gauge", "The running version; always 1.");
@@ -272,6 +304,7 @@ std::string render_metrics(const net::server_context& ctx) {
     connection_metrics(out, ctx);
     budget_metrics(out, ctx);
     session_metrics(out, ctx);
+    abuse_metrics(out, ctx);
     process_metrics(out, ctx);
     return out;
 }

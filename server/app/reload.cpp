@@ -25,6 +25,7 @@ void reloader::reload() {
         const auto& limits = snapshot->settings.limits;
         server.addresses.set_limits(address_limits_of(limits));
         server.sessions.budget.set_limit(limits.max_buffered_bytes);
+        server.sessions.abuse.configure(snapshot->settings.abuse);
         spdlog::default_logger()->set_level(spdlog_level(snapshot->settings.logging.level));
         targets_.drain_timeout.store(snapshot->settings.shutdown.drain_timeout);
         server.replace(std::move(snapshot));

@@ -11,6 +11,7 @@ session::session_settings make_session_settings(const config::settings& s) {
     out.relay_only = s.ice.privacy == config::ice_privacy::relay_only;
     // hello's and matched's TURN credentials, and relay-only's relay networks.
     out.ice = s.ice;
+    out.abuse = s.abuse;
     return out;
 }
 

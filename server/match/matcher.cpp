@@ -29,6 +29,7 @@ struct matcher::operation : queue_node {
     member* who = nullptr;
     std::uint64_t ticket = 0;
     protocol::chat_mode mode = protocol::chat_mode::video;
+    bool shadowed = false;               ///< join and next
     std::vector<std::string> interests;  ///< join only
     std::shared_ptr<match::peer> peer;   ///< reactivate only; moved out when applied
 
@@ -79,10 +80,11 @@ matcher::member* own(matchmaker::handle* h) { return static_cast<matcher::member
 }  // namespace
 
 void matcher::join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-                   std::vector<std::string> interests) {
+                   std::vector<std::string> interests, bool shadowed) {
     operation* op = operation::make(op_kind::join, own(m));
     op->ticket = ticket;
     op->mode = mode;
+    op->shadowed = shadowed;
     // Copied into the node's own vector rather than moved: buffers then stay
     // with the thread that allocated them (the caller's, the recycled
     // node's, the member's), and malloc is spared cross-thread frees.
@@ -90,9 +92,10 @@ void matcher::join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
     submit(op);
 }
 
-void matcher::next(handle* m, std::uint64_t ticket) {
+void matcher::next(handle* m, std::uint64_t ticket, bool shadowed) {
     operation* op = operation::make(op_kind::next, own(m));
     op->ticket = ticket;
+    op->shadowed = shadowed;
     submit(op);
 }
 
@@ -125,8 +128,8 @@ void matcher::impl::apply(operation& op) noexcept {
     core.run_deadlines();
     switch (op.kind) {
     case op_kind::attach: core.attach(op.who); break;
-    case op_kind::join: core.join(op.who, op.ticket, op.mode, op.interests); break;
-    case op_kind::next: core.next(op.who, op.ticket); break;
+    case op_kind::join: core.join(op.who, op.ticket, op.mode, op.interests, op.shadowed); break;
+    case op_kind::next: core.next(op.who, op.ticket, op.shadowed); break;
     case op_kind::leave: core.leave(op.who, op.ticket); break;
     case op_kind::detach: core.detach(op.who); break;
     case op_kind::suspend: core.suspend(op.who); break;

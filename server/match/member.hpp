@@ -36,6 +36,8 @@ public:
     // The last join's preferences.
     protocol::chat_mode mode = protocol::chat_mode::video;
     std::vector<std::string> interests;
+    /// In the shadow pool: as of the latest join or next.
+    bool shadowed = false;
 
     // While waiting.
     bool in_window = false;  ///< named interests and the window is not over

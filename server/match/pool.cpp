@@ -43,24 +43,27 @@ void pool::attach(member* m) {
 }
 
 void pool::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-                const std::vector<std::string>& interests) {
+                const std::vector<std::string>& interests, bool shadowed) {
     // The session answers bad_state itself; a join it let through anyway
     // must not disturb a wait or a pairing.
     if (m->state != member_state::idle) return;
     m->ticket = ticket;
     m->joined_once = true;
     m->mode = mode;
+    m->shadowed = shadowed;
     m->interests.assign(interests.begin(), interests.end());  // reuses m's buffers
     m->positions.assign(m->interests.size() + 1, no_position);
     m->interest_sets.assign(m->interests.size(), nullptr);
     enqueue(m);
 }
 
-void pool::next(member* m, std::uint64_t ticket) {
+void pool::next(member* m, std::uint64_t ticket, bool shadowed) {
     if (!m->joined_once) return;
     m->ticket = ticket;
     if (m->state == member_state::waiting) stop_waiting(m);
     if (m->state == member_state::paired) end_pairing(m);
+    // Unlisted now: it may change partition.
+    m->shadowed = shadowed;
     enqueue(m);
 }
 
@@ -139,7 +142,7 @@ void pool::end_pairing(member* m) {
 void pool::list(member* m) {
     // try_match has just looked the sets up: m->interest_sets holds those
     // that exist (possibly empty ones kept for reuse).
-    mode_index& idx = index(m->mode);
+    mode_index& idx = index(*m);
     for (std::uint32_t k = 0; k < m->interests.size(); ++k) {
         waiter_set* set = m->interest_sets[k];
         if (!set)
@@ -154,12 +157,12 @@ void pool::list(member* m) {
 }
 
 void pool::open_window(member* m) {
-    index(m->mode).open.insert(m, m->open_slot());
+    index(*m).open.insert(m, m->open_slot());
     m->in_open = true;
 }
 
 void pool::unlist(member* m) {
-    mode_index& idx = index(m->mode);
+    mode_index& idx = index(*m);
     for (std::uint32_t k = 0; k < m->interests.size(); ++k) {
         waiter_set* set = m->interest_sets[k];
         set->erase(m, k);

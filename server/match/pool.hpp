@@ -37,8 +37,8 @@ public:
     // The operations of matcher.hpp, with the same meaning.
     void attach(member* m);  ///< gives `m` its id; the pool owns it from now on
     void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-              const std::vector<std::string>& interests);
-    void next(member* m, std::uint64_t ticket);
+              const std::vector<std::string>& interests, bool shadowed);
+    void next(member* m, std::uint64_t ticket, bool shadowed);
     void leave(member* m, std::uint64_t ticket);
     void detach(member* m);  ///< frees `m`
     void suspend(member* m);
@@ -67,7 +67,12 @@ private:
         std::size_t empty_sets = 0;  ///< kept for reuse, swept when too many
     };
 
-    mode_index& index(protocol::chat_mode mode) { return modes_[static_cast<int>(mode)]; }
+    /// The partition a waiter is listed in: its mode, and whether it is in
+    /// the shadow pool. Candidates are only ever drawn from the waiter's own
+    /// partition, so abuse::may_meet holds for every pairing by construction.
+    mode_index& index(const member& m) {
+        return modes_[static_cast<int>(m.mode) * 2 + (m.shadowed ? 1 : 0)];
+    }
     /// The time of this batch: the clock is read once per batch of
     /// operations (a poll reads it afresh), and only when needed.
     clock::time_point now() {
@@ -101,7 +106,7 @@ private:
     matcher_stats& stats_;
 
     rng rng_;
-    mode_index modes_[2];
+    mode_index modes_[4];  ///< [mode * 2 + shadowed]
     deadline_heap deadlines_;
     std::vector<member*> candidates_;  ///< scratch of try_match, kept for its capacity
     std::optional<clock::time_point> now_;

@@ -3,7 +3,10 @@
 
 #include "pool.hpp"
 
+#include <onymous/abuse/shadow_pool.hpp>
+
 #include <algorithm>
+#include <cassert>
 
 namespace onymous::match {
 
@@ -28,7 +31,7 @@ bool pool::try_match(member* m) {
     // construction; what is left to check is the cooldown. The invariant
     // that no two waiters are eligible for each other keeps these sets
     // small, but nothing below relies on it.
-    mode_index& idx = index(m->mode);
+    mode_index& idx = index(*m);
     const std::uint64_t epoch = ++epoch_;
     m->seen_epoch = epoch;  // never itself
     candidates_.clear();
@@ -68,6 +71,8 @@ bool pool::try_match(member* m) {
 }
 
 void pool::pair(member* a, member* b) {
+    // Partitions keep the shadow pool apart (pool.hpp, index()).
+    assert(abuse::may_meet(a->shadowed, b->shadowed));
     for (member* m : {a, b}) {
         if (m->in_sets) unlist(m);
         deadlines_.remove(m);

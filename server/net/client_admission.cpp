@@ -21,6 +21,10 @@ std::optional<refusal> client_admission::daemon_refusal(const connection_slot& s
 }
 
 std::optional<refusal> client_admission::admit(const address::ip& client, connection_slot& slot) {
+    // Every path that names the client passes here (at accept, after the
+    // PROXY header, after X-Forwarded-For): the session gets the abuse
+    // controls' hash of it, never the address.
+    slot.set_address_hash(ctx_.sessions.abuse.hash(client, std::chrono::system_clock::now()));
     if (!ctx_.addresses.enabled()) return std::nullopt;
     const auto now = std::chrono::steady_clock::now();
     address::address_table::ticket ticket;

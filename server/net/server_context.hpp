@@ -211,7 +211,8 @@ public:
     connection_slot(connection_slot&& other) noexcept
         : open_(std::exchange(other.open_, nullptr)),
           place_(std::move(other.place_)),
-          config_(std::move(other.config_)) {}
+          config_(std::move(other.config_)),
+          address_hash_(other.address_hash_) {}
     connection_slot& operator=(connection_slot&&) = delete;
     ~connection_slot() {
         place_.reset();  // the place first: the client may connect again
@@ -222,6 +223,11 @@ public:
     void hold(address::address_table& table, address::address_table::ticket ticket) {
         place_->hold(table, ticket);
     }
+    /// The client's address as the abuse controls name it (a keyed hash,
+    /// abuse::controls::hash), once the client is known; 0 before.
+    void set_address_hash(std::uint64_t h) { address_hash_ = h; }
+    std::uint64_t address_hash() const { return address_hash_; }
+
     /// The place, for a session in its grace to keep; null after the first call.
     std::shared_ptr<session::place> hand_over_place() { return std::move(place_); }
 
@@ -232,6 +238,7 @@ private:
     std::atomic<std::uint64_t>* open_;
     std::shared_ptr<connection_place> place_;
     std::shared_ptr<const connection_snapshot> config_;
+    std::uint64_t address_hash_ = 0;
 };
 
 }  // namespace onymous::net

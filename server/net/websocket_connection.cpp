@@ -159,6 +159,7 @@ private:
         // resume as its first message may hand the connection to another.
         session_ = std::make_shared<session::signaling_session>(ctx_.sessions, worker_,
                                                                 slot_.config().sessions);
+        session_->set_address(slot_.address_hash());
         session_->start(as_transport());
     }
 

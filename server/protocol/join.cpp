@@ -31,6 +31,33 @@ parse_result refuse_interest(std::size_t index, std::string_view what) {
 
 }  // namespace
 
+std::optional<parse_error> parse_proof(const json_reader::document& doc,
+                                       const json_reader::value& message, std::string_view where,
+                                       std::vector<std::string>& out) {
+    const json_reader::value* proof = doc.find(message, "proof");
+    if (proof == nullptr) return std::nullopt;
+    if (!proof->is_array()) {
+        return parse_error{error_code::invalid_message, "proof must be an array of strings",
+                           std::string(where)};
+    }
+    if (proof->size > max_proof_entries) {
+        return parse_error{error_code::invalid_message, "proof has more than 64 entries",
+                           std::string(where)};
+    }
+    out.reserve(proof->size);
+    for (std::size_t i = 0; i < proof->size; ++i) {
+        const json_reader::value& nonce = doc.element(*proof, i);
+        if (!nonce.is_string() || nonce.text.size() > max_proof_entry_bytes) {
+            std::string text = "proof[";
+            text += std::to_string(i);
+            text += nonce.is_string() ? "] is longer than 64 bytes" : "] must be a string";
+            return parse_error{error_code::invalid_message, std::move(text), std::string(where)};
+        }
+        out.emplace_back(nonce.text);
+    }
+    return std::nullopt;
+}
+
 parse_result parse_join(const json_reader::document& doc, const json_reader::value& message,
                         const parse_limits& limits) {
     join_message join;
@@ -42,6 +69,8 @@ parse_result parse_join(const json_reader::document& doc, const json_reader::val
             return refuse(error_code::invalid_message, R"(mode must be "text" or "video")", ref);
         }
     }
+
+    if (auto refused = parse_proof(doc, message, ref, join.proof)) return std::move(*refused);
 
     const json_reader::value* interests = doc.find(message, "interests");
     if (interests == nullptr) return client_message{std::move(join)};

@@ -13,6 +13,8 @@ std::string_view to_string(error_code code) {
     case error_code::invalid_sdp: return "invalid_sdp";
     case error_code::invalid_candidate: return "invalid_candidate";
     case error_code::rate_limited: return "rate_limited";
+    case error_code::invalid_proof: return "invalid_proof";
+    case error_code::suspended: return "suspended";
     case error_code::resume_failed: return "resume_failed";
     case error_code::draining: return "draining";
     }
@@ -43,6 +45,7 @@ struct type_namer {
     std::string_view operator()(const ping_message&) const { return "ping"; }
     std::string_view operator()(const resume_message&) const { return "resume"; }
     std::string_view operator()(const ack_message&) const { return "ack"; }
+    std::string_view operator()(const report_message&) const { return "report"; }
 };
 
 }  // namespace

@@ -124,11 +124,17 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
     if (type == "offer") return parse_sdp(doc, message, sdp_kind::offer, limits);
     if (type == "answer") return parse_sdp(doc, message, sdp_kind::answer, limits);
     if (type == "candidate") return detail::parse_candidate(doc, message);
-    if (type == "next") return client_message{next_message{}};
+    if (type == "next") {
+        next_message next;
+        if (auto refused = detail::parse_proof(doc, message, "next", next.proof))
+            return std::move(*refused);
+        return client_message{std::move(next)};
+    }
     if (type == "leave") return client_message{leave_message{}};
     if (type == "ping") return client_message{ping_message{}};
     if (type == "resume") return parse_resume(doc, message);
     if (type == "ack") return parse_ack(doc, message);
+    if (type == "report") return client_message{report_message{}};
     return refuse(error_code::unknown_type, "type is not one a client may send", echoable(type));
 }
 

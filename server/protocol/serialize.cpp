@@ -42,7 +42,30 @@ json make_hello(const std::string& resume_token, const std::vector<ice_server>& 
     return message;
 }
 
+json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
+                bool relay_only, const config::limits_settings& limits, std::uint64_t max_interests,
+                const std::optional<abuse::challenge>& challenge) {
+    json message = make_hello(resume_token, ice_servers, relay_only, limits, max_interests);
+    if (challenge) message["challenge"] = challenge_json(*challenge);
+    return message;
+}
+
 json make_waiting() { return typed("waiting"); }
+
+json make_waiting(const std::optional<abuse::challenge>& challenge) {
+    json message = make_waiting();
+    if (challenge) message["challenge"] = challenge_json(*challenge);
+    return message;
+}
+
+json challenge_json(const abuse::challenge& c) {
+    json out = json::object();
+    out["prefix"] = c.prefix;
+    out["bits"] = c.bits;
+    out["count"] = c.count;
+    out["expiresMs"] = c.expires_ms;
+    return out;
+}
 
 json make_matched(role r, const std::vector<std::string>& common_interests) {
     json message = typed("matched");
@@ -85,12 +108,20 @@ json make_partner_left() { return typed("partner_left"); }
 json make_left() { return typed("left"); }
 json make_draining() { return typed("draining"); }
 json make_pong() { return typed("pong"); }
+json make_reported() { return typed("reported"); }
 
 json make_error(error_code code, std::string_view message, std::string_view ref) {
     json out = typed("error");
     out["code"] = to_string(code);
     out["message"] = message;
     if (!ref.empty()) out["ref"] = ref;
+    return out;
+}
+
+json make_error(error_code code, std::string_view message, std::string_view ref,
+                std::chrono::milliseconds retry_after) {
+    json out = make_error(code, message, ref);
+    out["retryAfterMs"] = retry_after.count();
     return out;
 }
 

@@ -38,9 +38,18 @@ void signaling_session::send_unsequenced(std::string text) {
 
 void signaling_session::refuse(protocol::error_code code, std::string_view message,
                                std::string_view ref) {
+    send_error(code, protocol::make_error(code, message, ref));
+}
+
+void signaling_session::refuse(protocol::error_code code, std::string_view message,
+                               std::string_view ref, std::chrono::milliseconds retry_after) {
+    send_error(code, protocol::make_error(code, message, ref, retry_after));
+}
+
+void signaling_session::send_error(protocol::error_code code, const protocol::json& error) {
     ctx_.counters.errors_total[static_cast<std::size_t>(code)].fetch_add(1,
                                                                          std::memory_order_relaxed);
-    send_unsequenced(protocol::finish(protocol::make_error(code, message, ref)));
+    send_unsequenced(protocol::finish(error));
     if (errors_.spend(settings().now())) end(protocol::close_code::policy);
 }
 

@@ -43,6 +43,9 @@ void signaling_session::on_matched(match::pairing& p) {
     role_ = p.role;
     limits_.start_pairing();  // the caps count per pairing
     partner_ = p.partner;
+    // Kept past the pairing's end, for a report within report_grace.
+    partner_address_ = p.partner ? p.partner->address_hash() : 0;
+    partner_pair_ = p.pair_id;
     // Credentials that would expire during this chat are replaced with it:
     // the TURN server checks them at each allocation (an ICE restart too).
     std::vector<protocol::ice_server> fresh;

@@ -67,8 +67,10 @@ void signaling_session::start(std::shared_ptr<transport> t,
         token_ = new_resume_token();
         ctx_.tokens.insert(token_, weak_from_this());
         credentials_expiry_ = credentials_expiry(ice);
-        send_unsequenced(protocol::finish(protocol::make_hello(
-            token_, ice, settings().relay_only, settings().limits, settings().max_interests)));
+        challenge_ = ctx_.abuse.issue(address_.load(std::memory_order_relaxed), settings().now());
+        send_unsequenced(protocol::finish(
+            protocol::make_hello(token_, ice, settings().relay_only, settings().limits,
+                                 settings().max_interests, challenge_)));
         if (ctx_.draining.load(std::memory_order_acquire)) drain();
     });
 }
@@ -140,29 +142,35 @@ bool signaling_session::refuse_over_limit(std::string_view reason, std::string_v
 void signaling_session::handle(const protocol::join_message& m) {
     if (refuse_when_draining("join")) return;
     if (refuse_over_limit(limits_.admit_join(settings().now()), "join")) return;
+    std::optional<abuse::checked_proof> proof;
+    if (refuse_abuse(false, m.proof, "join", proof)) return;
     if (state_ != state::idle) {
         refuse(protocol::error_code::bad_state, "join is only allowed when idle", "join");
         return;
     }
+    if (!accept_proof(proof, "join")) return;
     mode_ = m.mode;
     state_ = state::waiting;
     waiting_since_ = read_at_;
-    send_sequenced(protocol::make_waiting());
-    ctx_.matcher.join(member(), ++ticket_, m.mode, m.interests);
+    send_sequenced(waiting_message());
+    ctx_.matcher.join(member(), ++ticket_, m.mode, m.interests, shadowed());
 }
 
-void signaling_session::handle(const protocol::next_message&) {
+void signaling_session::handle(const protocol::next_message& m) {
     if (refuse_when_draining("next")) return;
     if (refuse_over_limit(limits_.admit_join(settings().now()), "next")) return;
+    std::optional<abuse::checked_proof> proof;
+    if (refuse_abuse(true, m.proof, "next", proof)) return;
     if (!mode_) {
         refuse(protocol::error_code::bad_state, "next needs a previous join", "next");
         return;
     }
+    if (!accept_proof(proof, "next")) return;
     if (state_ == state::paired) end_pairing_locally();
     state_ = state::waiting;
     waiting_since_ = read_at_;
-    send_sequenced(protocol::make_waiting());
-    ctx_.matcher.next(member(), ++ticket_);
+    send_sequenced(waiting_message());
+    ctx_.matcher.next(member(), ++ticket_, shadowed());
 }
 
 void signaling_session::handle(const protocol::leave_message&) {

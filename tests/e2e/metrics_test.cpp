@@ -157,6 +157,11 @@ constexpr family_spec required_families[] = {
     {"onymous_connections_accepted_total", "counter"},
     {"onymous_internal_errors_total", "counter"},
     {"onymous_matcher_operations_total", "counter"},
+    {"onymous_proofs_total", "counter"},
+    {"onymous_reports_total", "counter"},
+    {"onymous_addresses_shadowed", "gauge"},
+    {"onymous_addresses_suspended", "gauge"},
+    {"onymous_skips_refused_total", "counter"},
 };
 
 /// The label values the spec allows, per family and label.
@@ -170,9 +175,14 @@ void check_label_values(const prometheus_exposition& metrics) {
     const std::set<std::string> causes{"tls", "http", "websocket", "timeout"};
     const std::set<std::string> resumes{"resumed", "failed"};
     const std::set<std::string> reloads{"ok", "failed"};
-    const std::set<std::string> error_codes{"bad_json",     "invalid_message", "unknown_type",
-                                            "bad_state",    "invalid_sdp",     "invalid_candidate",
-                                            "rate_limited", "resume_failed",   "draining"};
+    const std::set<std::string> error_codes{"bad_json",      "invalid_message", "unknown_type",
+                                            "bad_state",     "invalid_sdp",     "invalid_candidate",
+                                            "rate_limited",  "invalid_proof",   "suspended",
+                                            "resume_failed", "draining"};
+    const std::set<std::string> proofs{"verified", "missing",  "malformed", "too_few_bits",
+                                       "expired",  "replayed", "foreign"};
+    const std::set<std::string> reports{"counted", "repeated", "ignored_over_limit", "ignored_self",
+                                        "ignored_unknown"};
     const std::map<std::string, std::pair<std::string, const std::set<std::string>*>> enums{
         {"onymous_waiting_sessions", {"mode", &modes}},
         {"onymous_relayed_messages_total", {"type", &relayed}},
@@ -180,6 +190,8 @@ void check_label_values(const prometheus_exposition& metrics) {
         {"onymous_resumes_total", {"outcome", &resumes}},
         {"onymous_reloads_total", {"outcome", &reloads}},
         {"onymous_errors_total", {"code", &error_codes}},
+        {"onymous_proofs_total", {"result", &proofs}},
+        {"onymous_reports_total", {"outcome", &reports}},
     };
     for (const auto& [name, rule] : enums) {
         const auto* family = metrics.family(name);

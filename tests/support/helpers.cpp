@@ -28,7 +28,8 @@ std::vector<std::string> sorted(const json& array) {
 }  // namespace
 
 bool is_sequenced(std::string_view type) {
-    return type != "hello" && type != "pong" && type != "error" && type != "resumed";
+    return type != "hello" && type != "pong" && type != "reported" && type != "error" &&
+           type != "resumed";
 }
 
 ws_client open_client(const daemon_process& daemon, const connect_options& options) {

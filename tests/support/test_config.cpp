@@ -50,6 +50,9 @@ config_tree base_config() {
         // Every close has this deadline; a short one keeps finished tests quick.
         {"close_timeout", "1s"},
     };
+    // The skip throttle counts per address, and every test client is
+    // 127.0.0.1: off, unless a test is about it (e2e/abuse_test.cpp).
+    tree["abuse"] = {{"skips_per_minute", 0}};
     tree["shutdown"] = {{"drain_timeout", "1s"}};
     tree["logging"] = {{"level", "debug"}};
     return tree;

@@ -64,6 +64,7 @@ inline json err(const std::string& code, const std::string& message, const std::
 }
 
 inline const json pong = {{"type", "pong"}};
+inline const json reported = {{"type", "reported"}};
 inline const json waiting = {{"type", "waiting"}};
 inline const json left = {{"type", "left"}};
 inline const json partner_left = {{"type", "partner_left"}};
@@ -105,6 +106,13 @@ inline std::string interest(int index, const std::string& what) {
     return "interests[" + std::to_string(index) + "] " + what;
 }
 inline const std::string not_string = "must be a string";
+inline const std::string proof_not_array = "proof must be an array of strings";
+inline const std::string too_many_nonces = "proof has more than 64 entries";
+/// "proof[N] " + `what`, N the first refused nonce.
+inline std::string nonce(int index, const std::string& what) {
+    return "proof[" + std::to_string(index) + "] " + what;
+}
+inline const std::string no_partner_to_report = "report needs a current or recent partner";
 inline const std::string empty = "is empty after trimming";
 inline const std::string too_long = "is longer than 32 bytes";
 inline const std::string control = "contains a control character";

@@ -239,11 +239,48 @@ void add_join(std::vector<row>& rows) {
                           join_text({{"interests", {"a", "b", "c", "d"}}}), {"a", "b", "c", "d"}));
 }
 
+// "proof" on join and next: only its bounds are the parser's (invalid_message,
+// whatever the state); with proof of work off a proof within them is ignored.
+void add_proof(std::vector<row>& rows) {
+    for (const std::string type : {"join", "next"}) {
+        const auto text = [&](const json& proof) {
+            json message = {{"type", type}, {"proof", proof}};
+            if (type == "join") message["mode"] = "text";
+            return message.dump();
+        };
+        const json not_array = err("invalid_message", says::proof_not_array, type);
+        rows.push_back(refused(type + ": proof a string", start::idle, text("EVIL"), not_array));
+        rows.push_back(refused(type + ": proof null while paired (fields before state)",
+                               start::paired, text(nullptr), not_array));
+        rows.push_back(
+            refused(type + ": proof an object", start::waiting, text(json::object()), not_array));
+        rows.push_back(refused(type + ": 65 nonces", start::left,
+                               text(std::vector<std::string>(65, "n")),
+                               err("invalid_message", says::too_many_nonces, type)));
+        rows.push_back(
+            refused(type + ": a nonce of 65 bytes", start::left, text({"ok", std::string(65, 'E')}),
+                    err("invalid_message", says::nonce(1, "is longer than 64 bytes"), type)));
+        rows.push_back(
+            refused(type + ": a nonce of 16000 bytes", start::idle, text({std::string(16000, 'E')}),
+                    err("invalid_message", says::nonce(0, "is longer than 64 bytes"), type)));
+        rows.push_back(refused(type + ": a number as a nonce", start::left, text({"a", 7}),
+                               err("invalid_message", says::nonce(1, "must be a string"), type)));
+    }
+    // Off, a proof within the bounds changes nothing.
+    rows.push_back(joined("join: 64 nonces of 64 bytes, proof of work off", start::left,
+                          json{{"type", "join"},
+                               {"mode", "text"},
+                               {"proof", std::vector<std::string>(64, std::string(64, 'n'))}}
+                              .dump(),
+                          {}));
+}
+
 }  // namespace
 
 std::vector<row> join_rows() {
     std::vector<row> rows;
     add_join(rows);
+    add_proof(rows);
     return rows;
 }
 

@@ -124,6 +124,23 @@ void add_state_table(std::vector<row>& rows) {
     rows.push_back(answered("state: next after its own next restarts the wait", start::requeued,
                             R"({"type":"next"})", waiting));
     rows.push_back(answered("state: ping while paired", start::paired, ping_text, pong));
+    // report: while paired, or within 10 s of the last pairing's end.
+    const std::string report = R"({"type":"report","who":"EVIL"})";
+    const json no_partner = err("bad_state", says::no_partner_to_report, "report");
+    rows.push_back(
+        refused("state: report in a fresh connection", start::fresh, report, no_partner));
+    rows.push_back(refused("state: report when never paired", start::idle, report, no_partner));
+    rows.push_back(
+        refused("state: report while waiting, never paired", start::waiting, report, no_partner));
+    rows.push_back(answered("state: report while paired", start::paired, report, reported));
+    rows.push_back(answered("state: report after partner_left", start::ended, report, reported));
+    rows.push_back(answered("state: report after its own next", start::requeued, report, reported));
+    rows.push_back(
+        answered("state: report after its own leave", start::self_left, report, reported));
+    rows.push_back({"state: report twice while paired",
+                    start::paired,
+                    {report, report},
+                    {reported, reported}});
 }
 
 /// The budget rows' ten errors, one of each kind (max_errors 10), paired in text mode.

@@ -100,6 +100,12 @@ public:
         matcher_.join(member_, ++ticket_, mode, std::move(interests));
     }
     void next() { matcher_.next(member_, ++ticket_); }
+    /// join and next in or out of the shadow pool.
+    void join_shadowed(bool shadowed, chat_mode mode = chat_mode::video,
+                       std::vector<std::string> interests = {}) {
+        matcher_.join(member_, ++ticket_, mode, std::move(interests), shadowed);
+    }
+    void next_shadowed(bool shadowed) { matcher_.next(member_, ++ticket_, shadowed); }
     void leave() { matcher_.leave(member_, ++ticket_); }
     void detach() {
         matcher_.detach(member_);

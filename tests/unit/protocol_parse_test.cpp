@@ -173,6 +173,8 @@ TEST_CASE("type_name gives the wire type of each message", "[protocol]") {
     CHECK(type_name(leave_message{}) == "leave");
     CHECK(type_name(ping_message{}) == "ping");
     CHECK(type_name(resume_message{}) == "resume");
+    CHECK(type_name(ack_message{}) == "ack");
+    CHECK(type_name(report_message{}) == "report");
 }
 
 TEST_CASE("enumerations have the contract's names and numbers", "[protocol]") {
@@ -183,6 +185,8 @@ TEST_CASE("enumerations have the contract's names and numbers", "[protocol]") {
     CHECK(to_string(error_code::invalid_sdp) == "invalid_sdp");
     CHECK(to_string(error_code::invalid_candidate) == "invalid_candidate");
     CHECK(to_string(error_code::rate_limited) == "rate_limited");
+    CHECK(to_string(error_code::invalid_proof) == "invalid_proof");
+    CHECK(to_string(error_code::suspended) == "suspended");
     CHECK(to_string(error_code::resume_failed) == "resume_failed");
     CHECK(to_string(error_code::draining) == "draining");
     CHECK(to_string(chat_mode::text) == "text");

@@ -43,7 +43,8 @@ void flood_limits(session_fixture& f) {
 
 bool is_sequenced(const json& message) {
     const auto type = message.at("type").get<std::string>();
-    return type != "hello" && type != "pong" && type != "error" && type != "resumed";
+    return type != "hello" && type != "pong" && type != "reported" && type != "error" &&
+           type != "resumed";
 }
 
 /// `expected` with the seq each sequenced message gets after `last`.

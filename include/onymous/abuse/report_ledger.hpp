@@ -97,6 +97,13 @@ public:
     /// Drops what no longer counts, least recently touched first. Call about
     /// once a second (also done as a side effect of report()).
     void sweep(time_point now);
+    /// Addresses shadowed and suspended at `now` (metrics gauges): a walk
+    /// over every reported address held, under the mutex; for a scrape.
+    struct standings {
+        std::size_t shadowed = 0;  ///< shadowed and not suspended
+        std::size_t suspended = 0;
+    };
+    standings count_standings(time_point now) const;
     /// Reported addresses and reporters held (metrics, tests).
     std::size_t tracked_addresses() const;
     std::size_t tracked_reporters() const;

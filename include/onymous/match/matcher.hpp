@@ -1,5 +1,6 @@
 #pragma once
-// The matcher: pairs waiting sessions at random within a mode, honouring
+// The matcher: pairs waiting sessions at random within a mode (and within
+// the shadow pool or outside it), honouring
 // interests (with their window), the re-match cooldown and resume grace.
 //
 // Thread model: every public function may be called from any thread at any
@@ -69,15 +70,20 @@ public:
     /// be ordered by happens-before.
     handle* attach(std::shared_ptr<peer> p) override;
 
+    using matchmaker::join;
+    using matchmaker::next;
+
     /// Queue for a partner (from idle). `ticket` is echoed in pairing::ticket.
     /// A join that is not from idle is ignored, ticket included (the session
-    /// answers bad_state before calling).
+    /// answers bad_state before calling). `shadowed` picks the partition:
+    /// each mode has one for shadowed sessions and one for the others.
     void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-              std::vector<std::string> interests) override;
+              std::vector<std::string> interests, bool shadowed) override;
     /// Idle: queue again with the last join's preferences. Waiting: restart
     /// the wait and the interest window. Paired: end the pairing (the partner
-    /// gets partner_left) and queue again. Ignored before any join.
-    void next(handle* m, std::uint64_t ticket) override;
+    /// gets partner_left) and queue again. Ignored before any join. The
+    /// shadow flag is this call's, not the last join's.
+    void next(handle* m, std::uint64_t ticket, bool shadowed) override;
     /// Leave the queue or end the pairing (the partner gets partner_left).
     void leave(handle* m, std::uint64_t ticket) override;
     /// The session is gone: leave, forget its cooldown memory, free it.

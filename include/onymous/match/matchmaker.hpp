@@ -36,9 +36,18 @@ public:
     virtual ~matchmaker() = default;
 
     virtual handle* attach(std::shared_ptr<peer> p) = 0;
+    /// `shadowed`: the session's address is in the shadow pool (PROTOCOL.md,
+    /// Reports): it meets only other shadowed sessions, and they only it
+    /// (abuse/shadow_pool.hpp). Given afresh at each join and next.
     virtual void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-                      std::vector<std::string> interests) = 0;
-    virtual void next(handle* m, std::uint64_t ticket) = 0;
+                      std::vector<std::string> interests, bool shadowed) = 0;
+    virtual void next(handle* m, std::uint64_t ticket, bool shadowed) = 0;
+    /// Unshadowed (the tests and benchmarks that predate the shadow pool).
+    void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
+              std::vector<std::string> interests) {
+        join(m, ticket, mode, std::move(interests), false);
+    }
+    void next(handle* m, std::uint64_t ticket) { next(m, ticket, false); }
     virtual void leave(handle* m, std::uint64_t ticket) = 0;
     virtual void detach(handle* m) = 0;
     virtual void suspend(handle* m) = 0;

@@ -43,6 +43,10 @@ public:
     /// it (metrics). Same rules as above: hand over, never block.
     virtual void relay(std::uint64_t pair_id, std::string text,
                        std::chrono::steady_clock::time_point read_at) = 0;
+    /// The keyed hash of the client's address (abuse::controls::hash), for
+    /// a report against it; 0 when not known (a partner on another node, a
+    /// test double). Any thread; fixed before the peer is first matched.
+    virtual std::uint64_t address_hash() const { return 0; }
 };
 
 }  // namespace onymous::match

@@ -26,6 +26,8 @@ enum class error_code : std::uint8_t {
     invalid_sdp,
     invalid_candidate,
     rate_limited,
+    invalid_proof,  ///< join/next without a valid proof of work (abuse.pow_bits > 0)
+    suspended,      ///< join/next from an address suspended after reports
     resume_failed,
     draining,
 };
@@ -44,9 +46,15 @@ enum class close_code : std::uint16_t {
     taken_over = 4000,  ///< resumed on another connection
 };
 
+/// The most nonces a proof may carry, and the longest nonce, in bytes: bounds
+/// checked by the parser; what the nonces must be is abuse/proof_of_work's.
+inline constexpr std::size_t max_proof_entries = 64;
+inline constexpr std::size_t max_proof_entry_bytes = 64;
+
 struct join_message {
     chat_mode mode = chat_mode::video;
     std::vector<std::string> interests;  ///< normalised, unique, in first-seen order
+    std::vector<std::string> proof;      ///< "proof" as sent; empty when absent
 };
 
 enum class sdp_kind : std::uint8_t { offer, answer };
@@ -71,7 +79,9 @@ struct candidate_message {
     bool is_end_of_candidates() const { return !candidate || candidate->candidate.empty(); }
 };
 
-struct next_message {};
+struct next_message {
+    std::vector<std::string> proof;  ///< "proof" as sent; empty when absent
+};
 struct leave_message {};
 struct ping_message {};
 
@@ -85,8 +95,12 @@ struct ack_message {
     std::uint64_t seq = 0;
 };
 
-using client_message = std::variant<join_message, sdp_message, candidate_message, next_message,
-                                    leave_message, ping_message, resume_message, ack_message>;
+/// Reports the current or the last partner (PROTOCOL.md, Abuse controls).
+struct report_message {};
+
+using client_message =
+    std::variant<join_message, sdp_message, candidate_message, next_message, leave_message,
+                 ping_message, resume_message, ack_message, report_message>;
 
 /// The name of a message's `type`, as on the wire.
 std::string_view type_name(const client_message& message);

@@ -11,6 +11,7 @@
 // called from any thread: it runs at once on the home's thread and is posted
 // there from any other. See docs/architecture.md (Session lifetime).
 
+#include <onymous/abuse/controls.hpp>
 #include <onymous/config/config.hpp>
 #include <onymous/match/matcher.hpp>
 #include <onymous/memory/budget.hpp>
@@ -56,6 +57,11 @@ struct session_settings {
     /// Relay messages that arrive this soon after a pairing ended are
     /// dropped silently (trickle races), not refused.
     std::chrono::milliseconds trickle_grace{10000};
+    /// A `report` reaches the last partner this long after the pairing ended.
+    std::chrono::milliseconds report_grace{10000};
+    /// The abuse.* keys: read by session_context's abuse controls at start
+    /// (a reload configures them anew: app/reload.cpp).
+    config::abuse_settings abuse;
     /// ice.privacy: relay_only. hello says "iceTransportPolicy":"relay",
     /// and what is relayed passes relay/relay_only (ice.relay_networks).
     bool relay_only = false;
@@ -116,6 +122,7 @@ struct session_context {
     session_context(std::shared_ptr<const session_snapshot> first, match::matchmaker& m)
         : matcher(m),
           budget(first->settings.limits.max_buffered_bytes),
+          abuse(first->settings.abuse),
           initial_(std::move(first)) {}
     session_context(session_settings s, match::matchmaker& m)
         : session_context(std::make_shared<session_snapshot>(std::move(s)), m) {}
@@ -136,6 +143,9 @@ struct session_context {
     session_counters counters;
     /// Set once when the daemon starts draining (SIGTERM).
     std::atomic<bool> draining{false};
+    /// Proof of work, reports, the shadow pool, the skip throttle: shared by
+    /// every session of this node (abuse/controls.hpp), thread-safe.
+    abuse::controls abuse;
 
 private:
     const std::shared_ptr<const session_snapshot> initial_;
@@ -150,6 +160,13 @@ public:
     ~signaling_session() override;
     signaling_session(const signaling_session&) = delete;
     signaling_session& operator=(const signaling_session&) = delete;
+
+    /// The keyed hash of the client's address (abuse::controls::hash), for
+    /// the abuse controls; never the address. Call before start(); without
+    /// it (0) the session is exempt from what counts per address.
+    void set_address(std::uint64_t address_hash) {
+        address_.store(address_hash, std::memory_order_relaxed);
+    }
 
     /// Attaches the first connection and sends hello, with iceServers minted
     /// from settings.ice at settings.wall_now(). Call once (this or the other).
@@ -196,6 +213,8 @@ public:
     /// A message of pairing `pair_id` from the partner (match::peer): this
     /// side completes its text with a seq.
     void relay(std::uint64_t pair_id, std::string text, clock::time_point read_at) override;
+    /// What set_address() gave: the partner's reports go against it.
+    std::uint64_t address_hash() const override { return address_.load(std::memory_order_relaxed); }
 
     /// Home thread only (for tests and metrics).
     state current_state() const { return state_; }
@@ -242,6 +261,21 @@ private:
     void handle(const protocol::resume_message& m);
     void handle(const protocol::ack_message& m);
     bool refuse_when_draining(std::string_view ref);
+
+    // Abuse controls (session_abuse.cpp).
+    void handle(const protocol::report_message& m);
+    /// The checks of join and next after the join bucket, in the contract's
+    /// order: the skip throttle (next only), suspended, the proof of work.
+    /// True when refused (answered); else `proof` holds what to redeem.
+    bool refuse_abuse(bool is_next, const std::vector<std::string>& proof, std::string_view ref,
+                      std::optional<abuse::checked_proof>& checked);
+    /// The message is accepted: redeems its proof (false when a replay
+    /// raced it: refused), counts the join and draws the next challenge.
+    bool accept_proof(const std::optional<abuse::checked_proof>& checked, std::string_view ref);
+    /// `waiting`, with the next challenge when proof of work is on.
+    protocol::json waiting_message() const;
+    /// Whether this session's sessions wait in the shadow pool now.
+    bool shadowed();
     /// `reason` is a limit's answer (relay/connection_limits): true when it
     /// refused, after answering rate_limited.
     bool refuse_over_limit(std::string_view reason, std::string_view ref);
@@ -294,6 +328,11 @@ private:
     /// A server message as a frame charged to this session's account.
     frame make_frame(std::string text) { return memory::charged_text(account_, std::move(text)); }
     void refuse(protocol::error_code code, std::string_view message, std::string_view ref);
+    /// An error with "retryAfterMs" (suspended, the skip throttle).
+    void refuse(protocol::error_code code, std::string_view message, std::string_view ref,
+                std::chrono::milliseconds retry_after);
+    /// Counts `code`, sends `error` and spends the error budget.
+    void send_error(protocol::error_code code, const protocol::json& error);
 
     const session_settings& settings() const { return snapshot_->settings; }
 
@@ -347,6 +386,16 @@ private:
     std::size_t handover_bytes_ = 0;
     std::optional<bool> handover_closed_clean_;
     std::shared_ptr<place> handover_place_;
+
+    /// The keyed hash of the client's address; 0 when not known.
+    std::atomic<std::uint64_t> address_{0};
+    /// The proof-of-work challenge in force (hello's, then each waiting's).
+    std::optional<abuse::challenge> challenge_;
+    /// The last partner's address hash, of pairing `partner_pair_`, kept
+    /// after it ended for a late report; `reported_pair_` was reported.
+    std::uint64_t partner_address_ = 0;
+    std::uint64_t partner_pair_ = 0;
+    std::uint64_t reported_pair_ = 0;
 
     /// The bridge that carries a session held elsewhere (session/elsewhere.hpp).
     std::string bridge_;

@@ -234,10 +234,12 @@ match::matchmaker::handle* node::attach(std::shared_ptr<match::peer> p) {
     return impl_->attach(std::move(p));
 }
 void node::join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-                std::vector<std::string> interests) {
+                std::vector<std::string> interests, bool /*shadowed*/) {
     impl_->join(static_cast<member*>(m), ticket, mode, std::move(interests));
 }
-void node::next(handle* m, std::uint64_t ticket) { impl_->next(static_cast<member*>(m), ticket); }
+void node::next(handle* m, std::uint64_t ticket, bool /*shadowed*/) {
+    impl_->next(static_cast<member*>(m), ticket);
+}
 void node::leave(handle* m, std::uint64_t ticket) { impl_->leave(static_cast<member*>(m), ticket); }
 void node::detach(handle* m) { impl_->detach(static_cast<member*>(m)); }
 void node::suspend(handle* m) { impl_->suspend(static_cast<member*>(m)); }

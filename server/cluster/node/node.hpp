@@ -53,9 +53,13 @@ public:
     node& operator=(const node&) = delete;
 
     handle* attach(std::shared_ptr<match::peer> p) override;
+    using matchmaker::join;
+    using matchmaker::next;
+    /// `shadowed` is ignored for now: the shadow pool is single-node only
+    /// until the pool script learns it (docs/architecture.md, Abuse controls).
     void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-              std::vector<std::string> interests) override;
-    void next(handle* m, std::uint64_t ticket) override;
+              std::vector<std::string> interests, bool shadowed) override;
+    void next(handle* m, std::uint64_t ticket, bool shadowed) override;
     void leave(handle* m, std::uint64_t ticket) override;
     void detach(handle* m) override;
     void suspend(handle* m) override;

@@ -1,0 +1,118 @@
+#pragma once
+// The abuse state of one daemon (PROTOCOL.md, Abuse controls): the address
+// hasher, the report ledger, the skip throttle, the proof-of-work issuer and
+// its replay guard, the join rate, and the settings in force. One object,
+// owned by session::session_context and called by every worker's sessions:
+// each part locks its own mutex for O(1) (or O(threshold)) work, and the
+// settings are a copy under one more, so no call holds two locks at once
+// and none waits on I/O.
+//
+// Single node only: in cluster mode each node keeps its own (the issue's
+// Redis-backed counters come later), so a client that reconnects to another
+// node starts clean there.
+//
+// Addresses are known here only by address_hasher's keyed hash; 0 means
+// "not known" (a unit test's session) and is never counted.
+
+#include <onymous/abuse/address_hasher.hpp>
+#include <onymous/abuse/difficulty.hpp>
+#include <onymous/abuse/proof_of_work.hpp>
+#include <onymous/abuse/replay_guard.hpp>
+#include <onymous/abuse/report_ledger.hpp>
+#include <onymous/abuse/skip_throttle.hpp>
+#include <onymous/address/ip.hpp>
+#include <onymous/config/config.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace onymous::abuse {
+
+inline constexpr std::size_t proof_result_count =
+    static_cast<std::size_t>(proof_result::foreign) + 1;
+
+/// Counters for /metrics; relaxed atomics.
+struct abuse_counters {
+    /// Proofs checked, by proof_result: [ok] is "verified" (redeemed).
+    std::array<std::atomic<std::uint64_t>, proof_result_count> proofs_total{};
+    std::atomic<std::uint64_t> reports_counted_total{0};
+    std::atomic<std::uint64_t> reports_repeated_total{0};  ///< same reporter, same address
+    std::atomic<std::uint64_t> reports_ignored_over_limit_total{0};
+    std::atomic<std::uint64_t> reports_ignored_self_total{0};
+    std::atomic<std::uint64_t> reports_ignored_unknown_total{0};  ///< an address not known
+    std::atomic<std::uint64_t> skips_refused_total{0};
+};
+
+/// How much state each table may hold (see each leaf's bound).
+inline constexpr std::size_t tracked_addresses_max = std::size_t{1} << 16;
+inline constexpr std::size_t redeemed_challenges_max = std::size_t{1} << 18;
+
+class controls {
+public:
+    using time_point = std::chrono::steady_clock::time_point;
+    using wall_time = std::chrono::system_clock::time_point;
+
+    /// Keys given: tests. `day` is address_hasher::day_of() of the key's day.
+    controls(const config::abuse_settings& s, const pow_key& pow, const address::hash_key& address,
+             std::int64_t day);
+    /// Random keys for this process's life.
+    explicit controls(const config::abuse_settings& s);
+    controls(const controls&) = delete;
+    controls& operator=(const controls&) = delete;
+
+    /// A reload's abuse settings; what is counted stays.
+    void configure(const config::abuse_settings& s);
+    config::abuse_settings settings() const;
+    /// abuse.pow_bits > 0.
+    bool proof_of_work_on() const { return pow_on_.load(std::memory_order_relaxed); }
+
+    /// The name of `client` for everything below; never 0.
+    std::uint64_t hash(const address::ip& client, wall_time now);
+
+    /// A `next` from `address` (the skip throttle); always allowed for 0.
+    skip_decision on_next(std::uint64_t address, time_point now);
+    /// The report ledger's verdict on `address`; normal for 0.
+    address_status status(std::uint64_t address, time_point now);
+    /// `reporter` reports `reported`; counted in the metrics.
+    report_outcome report(std::uint64_t reporter, std::uint64_t reported, time_point now);
+
+    /// A fresh challenge for a session of `address` at the difficulty the
+    /// load and the address call for; nullopt while proof of work is off.
+    std::optional<challenge> issue(std::uint64_t address, time_point now);
+    /// Checks `proof` against the challenge `prefix` without redeeming it;
+    /// a refusal is counted by reason.
+    checked_proof check(std::string_view prefix, std::span<const std::string> proof,
+                        time_point now);
+    /// Redeems an ok proof once its message is accepted. False: a replay
+    /// that raced the check (counted as replayed); refuse the message.
+    bool redeem(const checked_proof& proof, time_point now);
+    /// An accepted join or next: the load term of the difficulty.
+    void record_join(time_point now) { joins_.record(now); }
+
+    /// Addresses shadowed and suspended now (gauges).
+    memory_report_ledger::standings standings(time_point now) const {
+        return ledger_.count_standings(now);
+    }
+    const abuse_counters& counters() const { return counters_; }
+
+private:
+    mutable std::mutex mutex_;  ///< settings_ only
+    config::abuse_settings settings_;
+    std::atomic<bool> pow_on_;
+    address_hasher hasher_;
+    memory_report_ledger ledger_;
+    skip_throttle throttle_;
+    replay_guard guard_;
+    proof_of_work pow_;
+    join_rate joins_;
+    abuse_counters counters_;
+};
+
+}  // namespace onymous::abuse
