@@ -4,7 +4,8 @@
 // the RTCPeerConnection gets hello's iceTransportPolicy unchanged; every peer
 // connection makes its own DTLS certificate; no third-party anything; the
 // resume token stays inside onymous.js, in memory; interests go to
-// localStorage (this browser only) and to `join`, nowhere else; what the
+// localStorage (this browser only) and to `join`, nowhere else; so does the
+// confirmation of the terms gate (a version string, nothing else); what the
 // stranger sends is never logged unless the debug flag is on.
 
 import { OnymousClient, Connection, Session } from "./onymous.js";
@@ -35,6 +36,12 @@ const el = {
   next: $("next"),
   stop: $("stop"),
   keyHint: $("key-hint"),
+  termsGate: $("terms-gate"),
+  termsConfirm: $("terms-confirm"),
+  termsError: $("terms-error"),
+  termsDone: $("terms-done"),
+  report: $("report"),
+  reportNote: $("report-note"),
 };
 
 // ?debug=1 or localStorage "onymous.debug" = "1": log signaling and chat to the console.
@@ -46,6 +53,10 @@ const MAX_INTERESTS = 10; // the server's default matching.max_interests
 const TYPING_EVERY_MS = 2000; // at most one typing notice per this
 const TYPING_SHOWN_MS = 3500;
 const ESC_WINDOW_MS = 3000; // the second Esc must come within this
+const REPORT_AFTER_MS = 10000; // the server takes a report of the last partner this long after the pairing ended
+// The version of terms.html the user confirmed; a new version asks again.
+const TERMS_KEY = "onymous.terms";
+const TERMS_VERSION = "1";
 
 function safeStorage(op, key, value) {
   try {
@@ -73,6 +84,7 @@ const page = {
   running: false, // between Start and Stop
   view: "ready", // the status while not running: ready, camera, no-camera, stopped
   fatal: false,
+  proofFailed: false, // a join/next was refused twice for its proof of work
   mode: "text",
   interests: [],
   localStream: null,
@@ -81,6 +93,13 @@ const page = {
   restarting: false, // the server said draining; cleared by the next hello
   commonInterests: [],
   escArmedAt: 0,
+  // The pairing a report would be about: the current one, or the last one for
+  // REPORT_AFTER_MS after it ended (then `endedAt` is set).
+  pairing: null, // {endedAt, reported}
+  reportTimer: null,
+  hold: null, // {kind: "slow-down"|"suspended", until}: a join/next was refused for a while
+  holdTimer: null,
+  holdTicker: null,
 };
 
 // ---- one pairing: RTCPeerConnection with perfect negotiation ----
@@ -244,11 +263,17 @@ const STATUS = {
   "no-camera": "No camera: continue with text, or try again.",
   stopped: "Stopped. Press Start to chat again.",
   error: "Disconnected from the server. Press Next to try again.",
+  preparing: "Getting ready to look for a stranger…",
+  "slow-down": "You're skipping very fast. Looking again in {s}…",
+  suspended: "Strangers have reported this connection, so chat is paused for it. Try again in {time}.",
+  "proof-failed": "The server did not accept this browser's check. Press Next to try again.",
 };
 
 function statusState() {
   if (!page.running) return page.view; // ready, camera, no-camera, stopped
   if (page.fatal) return "error";
+  if (page.hold) return page.hold.kind;
+  if (page.proofFailed) return "proof-failed";
   const peer = page.peer;
   const trying = client.connection === Connection.CONNECTING || client.connection === Connection.RECONNECTING;
   if (page.restarting && peer?.alive) return "restarting";
@@ -257,6 +282,7 @@ function statusState() {
   if (client.connection === Connection.CONNECTING) return "connecting";
   if (client.session === Session.WAITING) return "waiting";
   if (peer) return peer.chatting ? "connected" : "matched";
+  if (client.preparing) return "preparing";
   if (page.partnerLeft) return "partner-left";
   if (client.connection === Connection.DISCONNECTED) return "error";
   return "connecting"; // open and idle: the join is on its way
@@ -267,12 +293,96 @@ function render() {
   let text = STATUS[state];
   if (state === "connected" && page.commonInterests.length) text += ` You both like: ${page.commonInterests.join(", ")}.`;
   if (state === "reconnecting" && page.peer?.chatting) text = "Reconnecting to the server… your chat goes on.";
+  if (page.hold) text = text.replace("{s}", `${secondsLeft()} s`).replace("{time}", timeLeft());
   if (el.status.dataset.state !== state || el.status.textContent !== text) {
     el.status.dataset.state = state;
     el.status.textContent = text;
   }
-  el.next.disabled = !page.running;
+  // While a join/next is refused for a while, Next would only be refused again (and a skip doubles the wait).
+  el.next.disabled = !page.running || !!page.hold;
   el.stop.disabled = !page.running;
+  renderReport();
+}
+
+// ---- the report button ----
+// Enabled while paired, and for REPORT_AFTER_MS after the pairing ended (the
+// stranger who just left is the one most often worth reporting), once per pairing.
+function reportable() {
+  const p = page.pairing;
+  if (!page.running || !p || p.reported) return false;
+  return p.endedAt === null || Date.now() - p.endedAt < REPORT_AFTER_MS;
+}
+
+function renderReport() {
+  el.report.disabled = !reportable();
+  el.report.textContent = page.pairing?.reported ? "Reported" : "Report";
+}
+
+function pairingStarted() {
+  clearTimeout(page.reportTimer);
+  page.pairing = { endedAt: null, reported: false };
+  showReportNote("");
+}
+
+function pairingEnded() {
+  const p = page.pairing;
+  if (!p || p.endedAt !== null) return;
+  p.endedAt = Date.now();
+  clearTimeout(page.reportTimer);
+  page.reportTimer = setTimeout(render, REPORT_AFTER_MS + 50);
+}
+
+function report() {
+  if (!reportable()) return;
+  const p = page.pairing;
+  if (!client.report()) {
+    showReportNote("Not connected to the server: the report could not be sent.");
+    return;
+  }
+  p.reported = true; // one report per pairing: the server counts it once anyway
+  showReportNote("Sending your report…");
+  render();
+}
+
+function showReportNote(text) {
+  el.reportNote.textContent = text;
+  el.reportNote.hidden = !text;
+}
+
+// ---- refusals of join/next ----
+function secondsLeft() {
+  return Math.max(1, Math.ceil((page.hold.until - Date.now()) / 1000));
+}
+
+function timeLeft() {
+  const s = secondsLeft();
+  if (s < 90) return `${s} seconds`;
+  const m = Math.ceil(s / 60);
+  return m < 90 ? `${m} minutes` : `${Math.ceil(m / 60)} hours`;
+}
+
+/** The server refused our join/next for `ms`: say so, and look again once it has passed. */
+function holdOff(kind, ms) {
+  clearHold();
+  if (!page.running) return;
+  // The user asked to leave this stranger: the server still pairs us until told.
+  if (client.session === Session.PAIRED) client.leave();
+  closePeer(false);
+  page.hold = { kind, until: Date.now() + ms };
+  page.holdTimer = setTimeout(() => {
+    clearHold();
+    if (!page.running) return;
+    client.next();
+    render();
+  }, ms);
+  page.holdTicker = setInterval(render, 1000);
+  render();
+}
+
+function clearHold() {
+  clearTimeout(page.holdTimer);
+  clearInterval(page.holdTicker);
+  page.hold = null;
 }
 
 function setView(view) {
@@ -322,7 +432,34 @@ function readSetup() {
   return { mode, interests, raw, error };
 }
 
+// ---- the terms gate: confirmed once, remembered in this browser only ----
+function termsConfirmed() {
+  return safeStorage("get", TERMS_KEY) === TERMS_VERSION;
+}
+
+function renderTerms() {
+  const done = termsConfirmed();
+  el.termsGate.hidden = done;
+  el.termsDone.hidden = !done;
+}
+
+/** Whether Start may go on: confirmed before, or the box is ticked now (then remembered). */
+function passTermsGate() {
+  if (termsConfirmed()) return true;
+  if (!el.termsConfirm.checked) {
+    el.termsError.textContent = "Please confirm that you are 18 or older and accept the terms.";
+    el.termsError.hidden = false;
+    el.termsConfirm.focus();
+    return false;
+  }
+  el.termsError.hidden = true;
+  safeStorage("set", TERMS_KEY, TERMS_VERSION);
+  renderTerms(); // remembered: the gate gives way to a note (with storage off it stays, ticked)
+  return true;
+}
+
 async function start() {
+  if (!passTermsGate()) return;
   const setup = readSetup();
   el.interestsError.hidden = !setup.error;
   el.interestsError.textContent = setup.error;
@@ -351,7 +488,11 @@ async function start() {
   el.messages.replaceChildren();
   page.running = true;
   page.fatal = false;
+  page.proofFailed = false;
   page.partnerLeft = false;
+  page.pairing = null;
+  clearHold();
+  showReportNote("");
   client.join({ mode: page.mode, interests: page.interests });
   render();
 }
@@ -388,7 +529,9 @@ function showCameraProblem(e) {
 }
 
 function newPartner() {
-  if (!page.running) return;
+  if (!page.running || page.hold) return; // held: Next would only be refused again
+  clearHold();
+  page.proofFailed = false;
   page.escArmedAt = 0;
   el.keyHint.textContent = "Enter sends · Esc twice for the next stranger";
   closePeer(true);
@@ -402,7 +545,10 @@ function stop() {
   if (!page.running) return;
   closePeer(true);
   client.close();
+  clearHold();
   page.running = false;
+  page.pairing = null;
+  showReportNote("");
   page.view = "stopped";
   page.restarting = false;
   if (page.localStream) {
@@ -420,6 +566,7 @@ function closePeer(sayBye) {
   const peer = page.peer;
   page.peer = null;
   if (!peer) return;
+  pairingEnded();
   peer.close(sayBye);
   el.remoteVideo.srcObject = null;
   showTyping(false);
@@ -450,6 +597,7 @@ client.addEventListener("hello", () => {
 });
 client.addEventListener("matched", ({ detail }) => {
   closePeer(false);
+  pairingStarted();
   page.partnerLeft = false;
   page.commonInterests = detail.interests;
   el.messages.replaceChildren();
@@ -480,7 +628,34 @@ client.addEventListener("resumefailed", ({ detail }) => {
   render();
 });
 client.addEventListener("resumed", render);
-client.addEventListener("servererror", ({ detail }) => debug("server error", detail.code, detail.message));
+client.addEventListener("servererror", ({ detail }) => {
+  debug("server error", detail.code, detail.message);
+  if (detail.ref === "report") {
+    showReportNote(
+      detail.code === "unknown_type"
+        ? "This server does not take reports."
+        : detail.code === "bad_state"
+          ? "Too late to report that stranger: reports are taken up to 10 seconds after a chat ends."
+          : "Your report could not be sent. Please try again.",
+    );
+    if (detail.code !== "unknown_type" && page.pairing) page.pairing.reported = false;
+    render();
+  } else if (detail.code === "invalid_proof" && page.running && !client.preparing) {
+    page.proofFailed = true; // refused twice (onymous.js retries once): let the user try again
+    render();
+  }
+});
+client.addEventListener("reported", () => {
+  showReportNote("Thank you. Your report was received. Press Next to meet someone else.");
+  render();
+});
+client.addEventListener("ratelimited", ({ detail }) => holdOff("slow-down", detail.retryAfterMs));
+client.addEventListener("suspended", ({ detail }) => holdOff("suspended", detail.retryAfterMs));
+client.addEventListener("waiting", () => {
+  page.proofFailed = false;
+  render();
+});
+client.addEventListener("proof", ({ detail }) => debug("proof of work", detail.bits, "bits ×", detail.count, Math.round(detail.ms), "ms", detail.worker ? "(worker)" : ""));
 
 // ---- controls ----
 el.setupForm.addEventListener("submit", (e) => {
@@ -499,6 +674,10 @@ el.message.addEventListener("input", () => {
 });
 el.next.addEventListener("click", newPartner);
 el.stop.addEventListener("click", stop);
+el.report.addEventListener("click", report);
+el.termsConfirm.addEventListener("change", () => {
+  if (el.termsConfirm.checked) el.termsError.hidden = true;
+});
 el.useText.addEventListener("click", () => {
   el.setupForm.elements.mode.value = "text";
   start();
@@ -535,6 +714,7 @@ document.addEventListener("keydown", (e) => {
 const savedMode = safeStorage("get", "onymous.mode");
 if (savedMode === "video" || savedMode === "text") el.setupForm.elements.mode.value = savedMode;
 el.interests.value = safeStorage("get", "onymous.interests") ?? "";
+renderTerms();
 window.addEventListener("pagehide", () => {
   if (page.running) stop();
 });

@@ -21,7 +21,13 @@
 // - acknowledgements, so the server keeps almost nothing for a resume: an ack
 //   once 8 messages, or a quarter of hello.limits.maxUnackedBytes, are
 //   unacknowledged, or 500 ms after the first one, whichever comes first
-//   (only with a server that announces maxUnackedBytes).
+//   (only with a server that announces maxUnackedBytes);
+// - proof of work: when hello or waiting carries a challenge, the proof for
+//   it is computed at once, in a Web Worker (pow.js, pow-worker.js), so that
+//   the next join or next goes out with it the moment it is asked for; an
+//   invalid_proof is retried once with a proof computed afresh;
+// - reports, and the refusals a join or next can meet (suspended,
+//   rate_limited with retryAfterMs) as events that carry the delay.
 //
 // Events (all CustomEvent, data in `detail`):
 //   statechange   {connection, session, role, draining}    after any change
@@ -38,8 +44,14 @@
 //                                                          reason "draining", "closed",
 //                                                          "takeover" or "fatal"
 //   servererror   the error message (code, message, ref)
+//   reported      the message                              after report()
+//   suspended     {retryAfterMs, ref}                      join/next refused: this address is suspended
+//   ratelimited   {retryAfterMs, ref}                      join/next refused: skipping too fast
+//   proof         {bits, count, ms, worker}                a proof of work is ready
 //   reconnecting  {attempt, delayMs, resume}               a retry is scheduled
 //   close         {code, reason}                           a WebSocket closed
+
+import { PowSolver, isChallenge } from "./pow.js";
 
 /** The connection to the server. */
 export const Connection = Object.freeze({
@@ -62,6 +74,9 @@ export const SUBPROTOCOL = "onymous.v1";
 const OPEN_STATE = 1; // WebSocket.OPEN, the same in browsers and in `ws`
 const FATAL_CLOSE_CODES = new Set([1003, 1007, 1008, 1009]); // the client's own fault: retrying would repeat it
 const SIGNAL_TYPES = new Set(["offer", "answer", "candidate"]);
+const POW_TYPES = new Set(["join", "next"]); // the messages that carry a proof
+/** A challenge this close to its expiry is not used: a fresh connection brings a new one. */
+export const CHALLENGE_MARGIN_MS = 1000;
 /** When to acknowledge (docs/protocol.md, Acknowledgements). */
 export const ACK_AFTER_MESSAGES = 8;
 export const ACK_AFTER_MS = 500;
@@ -87,6 +102,9 @@ export class OnymousClient extends EventTarget {
    * @param {number} [options.pingIntervalMs]  application ping period while open (default 25 s; 0 = none)
    * @param {number} [options.pongTimeoutMs]  silence after a ping that counts as a lost connection
    * @param {number} [options.connectTimeoutMs]  from opening a socket to its hello
+   * @param {{solve(challenge): Promise<{nonces: string[], ms: number}>, cancel?(): void, usesWorker?: boolean}} [options.solver]
+   *        proof-of-work solver, default a PowSolver (a Web Worker where there is one)
+   * @param {() => number} [options.now]  milliseconds, for challenge expiry
    */
   constructor(url, options = {}) {
     super();
@@ -100,6 +118,8 @@ export class OnymousClient extends EventTarget {
     this._pingIntervalMs = options.pingIntervalMs ?? 25000;
     this._pongTimeoutMs = options.pongTimeoutMs ?? 10000;
     this._connectTimeoutMs = options.connectTimeoutMs ?? 10000;
+    this._solver = options.solver ?? null; // made when the first challenge comes
+    this._now = options.now ?? (() => Date.now());
 
     this.connection = Connection.DISCONNECTED;
     this.session = Session.NONE;
@@ -108,6 +128,8 @@ export class OnymousClient extends EventTarget {
     this.lastSeq = 0; // the highest seq received in this session
     this.hello = null; // the last hello (iceServers, iceTransportPolicy, limits)
     this.limits = null;
+    this.challenge = null; // the proof-of-work challenge in force, or null
+    this.preparing = false; // a join/next waits for its proof
 
     this._emittedDraining = false;
     this._token = null; // the resume token: memory only
@@ -124,6 +146,14 @@ export class OnymousClient extends EventTarget {
     this._timers = { retry: null, ping: null, pong: null, connect: null, ack: null };
     this._acked = 0; // the highest seq acknowledged to the server
     this._unackedBytes = 0; // wire bytes of the messages above it
+    this._challengeAt = 0; // when the challenge in force arrived (this._now())
+    this._proof = null; // {challenge, nonces}: a proof ready for the challenge in force
+    this._solveGen = 0; // the current search; a result of an older one is dropped
+    this._solving = false; // a search for the challenge in force is running
+    this._powHeld = null; // {msg, retried}: a join/next waiting for its proof
+    this._powSent = null; // {msg, retried, proof}: a join/next sent with a proof, not yet answered
+    this._helloChallenge = null; // while resuming: the fresh session's, in case the resume fails
+    this._refreshed = false; // a fresh connection was opened for a new challenge since the last waiting
   }
 
   /** The RTCPeerConnection configuration to use now (hello's, refreshed by matched). */
@@ -167,6 +197,7 @@ export class OnymousClient extends EventTarget {
   /** Ends the pairing or the wait; the session stays connected and idle. */
   leave() {
     this._afterConnect = null;
+    this._holdForProof(null);
     if (this.connection !== Connection.DISCONNECTED) this._control({ type: "leave" });
   }
 
@@ -178,7 +209,22 @@ export class OnymousClient extends EventTarget {
   signal(msg) {
     if (!SIGNAL_TYPES.has(msg.type)) throw new TypeError(`not a signaling message: ${msg.type}`);
     if (this.connection === Connection.RECONNECTING && this._token) {
-      this._pending.push({ msg, signal: true });
+      this._pending.push({ msg, kind: "signal" });
+      return true;
+    }
+    if (this.connection !== Connection.OPEN) return false;
+    return this._send(msg);
+  }
+
+  /**
+   * Reports the current partner, or the last one when that pairing ended
+   * less than 10 s ago; the server answers `reported` (or `bad_state`).
+   * Held while the connection is being resumed (it belongs to this session).
+   */
+  report() {
+    const msg = { type: "report" };
+    if (this.connection === Connection.RECONNECTING && this._token) {
+      this._pending.push({ msg, kind: "session" });
       return true;
     }
     if (this.connection !== Connection.OPEN) return false;
@@ -203,6 +249,10 @@ export class OnymousClient extends EventTarget {
     this._settled();
     this._token = null;
     this.draining = false;
+    this._setChallenge(null);
+    this._powHeld = null;
+    this.preparing = false;
+    this._solver?.close?.();
     this._set(Connection.DISCONNECTED, Session.NONE, null);
   }
 
@@ -277,6 +327,9 @@ export class OnymousClient extends EventTarget {
   /** The socket is gone but the session may live on in its grace: resume it. */
   _lost() {
     this._clearTimers();
+    // A join/next still waiting for its proof goes out after the resume, like one sent meanwhile.
+    if (this._powHeld) this._pending.unshift({ msg: this._powHeld.msg, kind: "control" });
+    this._holdForProof(null);
     if (this._token && this.session !== Session.NONE) {
       this._set(Connection.RECONNECTING);
       this._scheduleRetry(true);
@@ -290,6 +343,9 @@ export class OnymousClient extends EventTarget {
     const previous = this.session;
     this._token = null;
     this._pending = [];
+    this._holdForProof(null);
+    this._powSent = null;
+    this._setChallenge(null);
     this.draining = false;
     this.lastSeq = 0;
     if (reconnect) this._afterConnect = "join";
@@ -336,8 +392,15 @@ export class OnymousClient extends EventTarget {
         return this._onResumed(msg);
       case "waiting":
         this._joined = true;
+        this._powSent = null;
+        this._refreshed = false;
+        // The next join/next needs a proof for this one (none: proof of work is off).
+        this._setChallenge(msg.challenge ?? null);
         this._set(undefined, Session.WAITING, null);
-        return this._emit("waiting", msg);
+        this._emit("waiting", msg);
+        return this._sendHeld();
+      case "reported":
+        return this._emit("reported", msg);
       case "matched":
         if (Array.isArray(msg.iceServers)) this._iceServers = msg.iceServers;
         this._set(undefined, Session.PAIRED, msg.role);
@@ -372,10 +435,13 @@ export class OnymousClient extends EventTarget {
     this._iceTransportPolicy = msg.iceTransportPolicy === "relay" ? "relay" : "all";
     if (this._resuming) {
       this._helloToken = msg.resume; // the fresh session's, in case the resume fails
+      this._helloChallenge = msg.challenge ?? null;
       return;
     }
     this._clearTimer("connect");
     this._token = msg.resume;
+    this._powSent = null;
+    this._setChallenge(msg.challenge ?? null);
     this.lastSeq = 0;
     this._resetAcks(0);
     this._joined = false;
@@ -398,6 +464,10 @@ export class OnymousClient extends EventTarget {
     this._attempt = 0;
     // The resume's last_seq acknowledged everything up to it.
     this._resetAcks(this.lastSeq);
+    // The session keeps its challenge. A join/next whose answer was lost in the
+    // drop was either answered in the replay (a waiting) or refused: it is not awaited any longer.
+    this._powSent = null;
+    this._helloChallenge = null;
     this._set(Connection.OPEN, msg.state, msg.state === Session.PAIRED ? msg.role : null);
     this._startPing();
     this._settled();
@@ -412,6 +482,9 @@ export class OnymousClient extends EventTarget {
       const previous = this.session;
       this._resuming = false;
       this._token = this._helloToken ?? null;
+      this._powSent = null;
+      this._setChallenge(this._helloChallenge);
+      this._helloChallenge = null;
       this.lastSeq = 0;
       this._resetAcks(0);
       this._joined = false;
@@ -424,6 +497,7 @@ export class OnymousClient extends EventTarget {
       this._flush(false);
       return;
     }
+    if (POW_TYPES.has(msg.ref) && this._powSent) this._proofRefused(msg);
     if (msg.code === "draining" && (msg.ref === "join" || msg.ref === "next")) {
       // The shutdown notice may be behind our request: look again on the next server.
       this.draining = true;
@@ -431,6 +505,11 @@ export class OnymousClient extends EventTarget {
       this._set();
     }
     this._emit("servererror", msg);
+    if (POW_TYPES.has(msg.ref) && typeof msg.retryAfterMs === "number") {
+      if (msg.code === "suspended") this._emit("suspended", { retryAfterMs: msg.retryAfterMs, ref: msg.ref });
+      else if (msg.code === "rate_limited") this._emit("ratelimited", { retryAfterMs: msg.retryAfterMs, ref: msg.ref });
+    }
+    this._sendHeld();
   }
 
   /** The session has moved (or is gone): sockets given up on may now be closed. */
@@ -444,13 +523,14 @@ export class OnymousClient extends EventTarget {
     }
   }
 
-  /** Sends a join/next/leave now, or holds it while the connection is being resumed. */
+  /** Sends a join/next/leave now (join/next with their proof), or holds it while the connection is being resumed. */
   _control(msg) {
     if (this.connection !== Connection.OPEN) {
-      this._pending.push({ msg, signal: false });
+      this._pending.push({ msg, kind: "control" });
       return;
     }
     if (msg.type === "next" && !this._joined) msg = { type: "join", ...this._prefs };
+    if (POW_TYPES.has(msg.type) && this.challenge) return this._sendWithProof(msg, false);
     if (msg.type === "join") this._joined = true;
     this._send(msg);
   }
@@ -459,13 +539,140 @@ export class OnymousClient extends EventTarget {
   _flush(resumed) {
     const pending = this._pending;
     this._pending = [];
-    for (const { msg, signal } of pending) {
-      if (signal) {
+    for (const { msg, kind } of pending) {
+      if (kind === "signal") {
         if (resumed && this.session === Session.PAIRED) this._send(msg);
+      } else if (kind === "session") {
+        if (resumed) this._send(msg);
       } else {
         this._control(msg);
       }
     }
+  }
+
+  // ---- proof of work ----
+
+  /** Puts `challenge` in force (null: none) and starts computing its proof. */
+  _setChallenge(challenge) {
+    this._solveGen++;
+    this._solving = false;
+    this._proof = null;
+    this._solver?.cancel?.();
+    this.challenge = isChallenge(challenge) ? challenge : null;
+    this._challengeAt = this._now();
+    if (this.challenge) this._solve();
+  }
+
+  /** Computes the proof for the challenge in force, ahead of the join/next that will need it. */
+  _solve() {
+    const challenge = this.challenge;
+    const gen = ++this._solveGen;
+    this._proof = null;
+    this._solving = true;
+    this._solver ??= new PowSolver();
+    this._solver.solve(challenge).then(
+      ({ nonces, ms }) => {
+        if (gen !== this._solveGen) return;
+        this._solving = false;
+        this._proof = { challenge, nonces };
+        this._emit("proof", { bits: challenge.bits, count: challenge.count, ms, worker: !!this._solver.usesWorker });
+        this._sendHeld();
+      },
+      () => {}, // cancelled: a newer challenge (or none) replaced it
+    );
+  }
+
+  _challengeExpired() {
+    const c = this.challenge;
+    if (!c || typeof c.expiresMs !== "number") return false;
+    const margin = Math.min(CHALLENGE_MARGIN_MS, c.expiresMs / 2);
+    return this._now() >= this._challengeAt + c.expiresMs - margin;
+  }
+
+  _holdForProof(held) {
+    this._powHeld = held;
+    if (this.preparing !== !!held) {
+      this.preparing = !!held;
+      this._emit("statechange", { connection: this.connection, session: this.session, role: this.role, draining: this.draining });
+    }
+  }
+
+  /**
+   * Sends a join/next with the proof for the challenge in force: at once when
+   * it is ready and no other join/next awaits its answer (the answer brings
+   * the next challenge), else once it is.
+   */
+  _sendWithProof(msg, retried) {
+    if (this._challengeExpired() && !this._refreshed) return this._refresh();
+    if (this._powSent) return this._holdForProof({ msg, retried }); // its answer brings the next challenge
+    if (!this._proof && !this._solving) this._solve(); // the last proof was used up (refused twice)
+    if (!this._proof) return this._holdForProof({ msg, retried });
+    this._holdForProof(null);
+    const proof = this._proof.nonces;
+    this._proof = null; // single use
+    this._powSent = { msg, retried, proof, challenge: this.challenge };
+    if (msg.type === "join") this._joined = true;
+    this._send({ ...msg, proof });
+  }
+
+  /** Sends the held join/next if it can go now. */
+  _sendHeld() {
+    const held = this._powHeld;
+    if (!held || this._powSent || this.connection !== Connection.OPEN) return;
+    if (!this.challenge) {
+      this._holdForProof(null);
+      return this._control(held.msg); // proof of work was turned off
+    }
+    this._sendWithProof(held.msg, held.retried);
+  }
+
+  /** The join/next sent with a proof was refused. */
+  _proofRefused(error) {
+    const { msg, retried, proof, challenge } = this._powSent;
+    this._powSent = null;
+    if (error.code !== "invalid_proof") {
+      // Refused before the proof was looked at, or for another reason: the challenge was not
+      // redeemed, and the proof is still good for the next try. A join/next held behind
+      // the refused one is dropped: sent now, it would be refused the same way (and a
+      // refused skip doubles the wait); the application decides when to try again.
+      if (challenge === this.challenge && !this._proof) this._proof = { challenge, nonces: proof };
+      this._holdForProof(null);
+      return;
+    }
+    if (retried) return; // twice: the servererror event tells the application
+    // Once more with a proof computed afresh, for the challenge in force (or
+    // on a fresh connection when that challenge has run out).
+    this._solve();
+    this._holdForProof({ msg, retried: true });
+  }
+
+  /**
+   * The challenge in force has expired, and only a new connection's hello
+   * brings another: close this one (the partner, if any, is told at once, as
+   * the join/next would have done) and look again on a fresh one.
+   */
+  _refresh() {
+    this._refreshed = true;
+    this._holdForProof(null);
+    this._afterConnect = "join";
+    this._clearTimers();
+    const ws = this._ws;
+    this._ws = null;
+    if (ws) {
+      this._detach(ws);
+      try {
+        ws.close(1000);
+      } catch {
+        // already closing
+      }
+    }
+    this._token = null;
+    this._pending = [];
+    this._powSent = null;
+    this.lastSeq = 0;
+    this._setChallenge(null);
+    this._set(Connection.RECONNECTING, Session.NONE, null);
+    this._open(false);
   }
 
   _send(msg, ws = this._ws) {

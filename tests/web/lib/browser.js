@@ -34,10 +34,21 @@ function instrument() {
       return gum(...args);
     };
   }
+  // Every Web Worker the page starts (the proof of work runs in one).
+  window.__workers = [];
+  const NativeWorker = window.Worker;
+  if (NativeWorker) {
+    window.Worker = class extends NativeWorker {
+      constructor(url, options) {
+        super(url, options);
+        window.__workers.push(String(url));
+      }
+    };
+  }
   window.__statusLog = [];
   document.addEventListener("DOMContentLoaded", () => {
     const status = document.getElementById("status");
-    if (!status) return; // another page (privacy.html)
+    if (!status) return; // another page (privacy.html, terms.html)
     const note = () => {
       const last = window.__statusLog.at(-1);
       if (last?.state !== status.dataset.state) window.__statusLog.push({ state: status.dataset.state, text: status.textContent });
@@ -67,6 +78,23 @@ export class User {
     this.page = this.context.pages()[0] ?? (await this.context.newPage());
     this.page.on("console", (m) => this.console.push(`${m.type()}: ${m.text()}`));
     this.page.on("pageerror", (e) => this.console.push(`pageerror: ${e.message}`));
+    // What the page sends to the server and gets from it, parsed (the tests look at
+    // hello, waiting, join, next and report); kept in memory, never printed.
+    this.sent = [];
+    this.received = [];
+    this.sockets = 0;
+    const parse = (list) => ({ payload }) => {
+      try {
+        list.push(JSON.parse(payload));
+      } catch {
+        // not JSON: not ours
+      }
+    };
+    this.page.on("websocket", (ws) => {
+      this.sockets++;
+      ws.on("framesent", parse(this.sent));
+      ws.on("framereceived", parse(this.received));
+    });
     return this;
   }
 
@@ -78,6 +106,8 @@ export class User {
   async start(mode, interests = "") {
     await this.page.check(`input[name=mode][value=${mode}]`);
     await this.page.fill("#interests", interests);
+    // A fresh profile meets the terms gate before its first Start (e2e/abuse.test.js tests the gate itself).
+    if (await this.page.isVisible("#terms-gate")) await this.page.check("#terms-confirm");
     await this.page.click("#start");
   }
 

@@ -3,6 +3,7 @@
 export const EVENT_TYPES = [
   "statechange", "hello", "waiting", "matched", "signal", "partnerleft", "left", "resumed",
   "resumefailed", "draining", "sessionended", "servererror", "reconnecting", "close",
+  "reported", "suspended", "ratelimited", "proof",
 ];
 
 export class Recorder {
