@@ -146,10 +146,9 @@ prometheus_exposition wait_for_sample(const daemon_process& daemon, std::string_
     // report ends it): its stderr says why.
     const auto log = daemon.log();
     constexpr std::size_t shown_log_bytes = 8000;
-    INFO("the daemon's stderr, last " << shown_log_bytes << " bytes:\n"
-                                      << (log.size() > shown_log_bytes
-                                              ? log.substr(log.size() - shown_log_bytes)
-                                              : log));
+    INFO("the daemon's stderr, last "
+         << shown_log_bytes << " bytes:\n"
+         << (log.size() > shown_log_bytes ? log.substr(log.size() - shown_log_bytes) : log));
     std::string shown = std::string(name) + "{";
     for (const auto& [label, text] : labels) shown += label + "=\"" + text + "\",";
     shown += "}";
