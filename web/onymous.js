@@ -640,9 +640,11 @@ export class OnymousClient extends EventTarget {
       return;
     }
     if (retried) return; // twice: the servererror event tells the application
-    // Once more with a proof computed afresh, for the challenge in force (or
-    // on a fresh connection when that challenge has run out).
-    this._solve();
+    // Once more with a proof computed afresh: for the fresh challenge the
+    // server sends when the one in force had expired, else for the one in
+    // force (or on a fresh connection when that has run out here).
+    if (isChallenge(error.challenge)) this._setChallenge(error.challenge);
+    else this._solve();
     this._holdForProof({ msg, retried: true });
   }
 
