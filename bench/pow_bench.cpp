@@ -1,0 +1,102 @@
+// Server CPU per proof of work (issue 19; docs/performance.md, Proof of
+// work on the server): issuing a challenge, verifying a valid proof
+// (`count` SHA-256 hashes, the MAC, the replay guard), and refusing a proof
+// at each of its cheap checks. Proofs are solved before the timed loop at
+// 12 bits: the server's cost does not depend on the bits (it hashes each
+// nonce once), only the client's does.
+
+#include <onymous/abuse/proof_of_work.hpp>
+#include <onymous/abuse/replay_guard.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+namespace {
+
+using namespace onymous;
+using clock_type = std::chrono::steady_clock;
+
+constexpr std::size_t solved_proofs = 2048;
+
+struct solved {
+    abuse::challenge challenge;
+    std::vector<std::string> nonces;
+};
+
+const abuse::proof_of_work& issuer() {
+    static const abuse::proof_of_work pow(abuse::random_pow_key(), std::chrono::minutes(2));
+    return pow;
+}
+
+/// Proofs for `count` nonces, made once per count.
+const std::vector<solved>& proofs(unsigned count) {
+    static std::vector<std::vector<solved>> by_count(abuse::proof_of_work::max_count + 1);
+    auto& out = by_count.at(count);
+    if (out.empty()) {
+        const auto now = clock_type::now();
+        for (std::size_t i = 0; i < solved_proofs; ++i) {
+            auto c = issuer().issue(12, count, now);
+            auto s = abuse::solve(c);
+            out.push_back({std::move(c), std::move(s.nonces)});
+        }
+    }
+    return out;
+}
+
+void issue(benchmark::State& state) {
+    const auto now = clock_type::now();
+    for (auto _ : state) benchmark::DoNotOptimize(issuer().issue(16, 4, now));
+}
+BENCHMARK(issue);
+
+/// A valid proof, checked and redeemed: what an accepted join or next costs.
+void verify_valid(benchmark::State& state) {
+    const auto count = static_cast<unsigned>(state.range(0));
+    const auto& all = proofs(count);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        // A fresh guard per lap of the proofs: each is redeemed once.
+        static abuse::replay_guard* guard = nullptr;
+        if (i % all.size() == 0) {
+            delete guard;
+            guard = new abuse::replay_guard(solved_proofs);
+        }
+        const auto& p = all[i++ % all.size()];
+        const auto now = clock_type::now();
+        state.ResumeTiming();
+        const auto result = issuer().verify(p.challenge.prefix, p.nonces, now, *guard);
+        if (result != abuse::proof_result::ok) state.SkipWithError("a valid proof was refused");
+    }
+}
+BENCHMARK(verify_valid)->Arg(1)->Arg(4)->Arg(16);
+
+/// A proof whose first nonce is short of the bits: one hash after the MAC.
+void refuse_too_few_bits(benchmark::State& state) {
+    const auto& p = proofs(4).front();
+    auto wrong = p.nonces;
+    wrong.front() = "not-a-solution";
+    abuse::replay_guard guard(16);
+    const auto now = clock_type::now();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(issuer().verify(p.challenge.prefix, wrong, now, guard));
+}
+BENCHMARK(refuse_too_few_bits);
+
+/// A prefix this process never issued: refused at the MAC, no hash.
+void refuse_foreign(benchmark::State& state) {
+    const abuse::proof_of_work other(abuse::random_pow_key(), std::chrono::minutes(2));
+    const auto c = other.issue(12, 4, clock_type::now());
+    const auto s = abuse::solve(c);
+    abuse::replay_guard guard(16);
+    const auto now = clock_type::now();
+    for (auto _ : state) benchmark::DoNotOptimize(issuer().verify(c.prefix, s.nonces, now, guard));
+}
+BENCHMARK(refuse_foreign);
+
+}  // namespace
+
+BENCHMARK_MAIN();
