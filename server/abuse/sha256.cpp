@@ -1,7 +1,6 @@
 #include "abuse/sha256.hpp"
 
-#include <openssl/hmac.h>
-
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 
@@ -35,13 +34,26 @@ sha256_digest sha256(std::span<const std::uint8_t> a, std::span<const std::uint8
 }
 
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
-    sha256_digest out{};
-    unsigned int length = 0;
-    if (HMAC(sha256_md(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-             out.data(), &length) == nullptr ||
-        length != out.size())
-        fail();
-    return out;
+    // RFC 2104 written out over sha256(): two digests with a pre-padded
+    // block each. OpenSSL's one-shot HMAC() makes and frees an HMAC context
+    // per call, twice the cost of this (bench/pow_bench.cpp), and every
+    // challenge issued and every proof checked takes one.
+    constexpr std::size_t block = 64;
+    std::array<std::uint8_t, block> inner{};
+    std::array<std::uint8_t, block> outer{};
+    if (key.size() > block) {
+        const auto hashed = sha256(key);
+        std::copy(hashed.begin(), hashed.end(), inner.begin());
+    } else {
+        std::copy(key.begin(), key.end(), inner.begin());
+    }
+    outer = inner;
+    for (std::size_t i = 0; i < block; ++i) {
+        inner[i] ^= 0x36;
+        outer[i] ^= 0x5c;
+    }
+    const auto inner_digest = sha256(inner, data);
+    return sha256(outer, inner_digest);
 }
 
 unsigned leading_zero_bits(const sha256_digest& d) {

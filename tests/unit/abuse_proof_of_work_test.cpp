@@ -245,3 +245,25 @@ TEST_CASE("proof results have names", "[abuse][pow]") {
     CHECK(to_string(proof_result::foreign) == "foreign");
     CHECK(random_pow_key() != random_pow_key());
 }
+
+TEST_CASE("the MAC is HMAC-SHA256 (RFC 4231 test cases 2 and 6)", "[abuse][pow]") {
+    const auto bytes = [](std::string_view s) {
+        return std::vector<std::uint8_t>(s.begin(), s.end());
+    };
+    const auto hex = [](const detail::sha256_digest& d) {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        for (const auto b : d) {
+            out += digits[b >> 4];
+            out += digits[b & 0xf];
+        }
+        return out;
+    };
+    CHECK(hex(detail::hmac_sha256(bytes("Jefe"), bytes("what do ya want for nothing?"))) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    // A key longer than the block is hashed first.
+    const std::vector<std::uint8_t> long_key(131, 0xaa);
+    CHECK(hex(detail::hmac_sha256(
+              long_key, bytes("Test Using Larger Than Block-Size Key - Hash Key First"))) ==
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
