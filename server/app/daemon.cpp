@@ -70,7 +70,7 @@ public:
         auto first = make_snapshot(settings_);
         sessions_.emplace(first->sessions, *matcher_);
         if (cluster_ != nullptr) {
-            cluster_->hold_sessions(sessions_->tokens);
+            cluster_->hold_sessions(&sessions_->tokens);
             sessions_->others = cluster_;
         }
         addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
@@ -108,6 +108,9 @@ public:
     }
 
     ~daemon() {
+        // The sessions' directory goes before the cluster node (declared
+        // after it), whose thread still runs: it must stop looking there.
+        if (cluster_ != nullptr) cluster_->hold_sessions(nullptr);
         // A start-up that threw leaves the control loop unstarted or running.
         control_guard_.reset();
         control_.stop();

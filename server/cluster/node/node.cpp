@@ -248,7 +248,7 @@ void node::reactivate(handle* m, std::shared_ptr<match::peer> p) {
 }
 const match::matcher_stats& node::stats() const { return impl_->stats; }
 
-void node::hold_sessions(session::directory& tokens) { impl_->hold_sessions(tokens); }
+void node::hold_sessions(session::directory* tokens) { impl_->hold_sessions(tokens); }
 
 std::string node::resume(std::string token, std::uint64_t last_seq,
                          std::optional<std::chrono::system_clock::time_point> expiry,

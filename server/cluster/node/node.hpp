@@ -68,8 +68,8 @@ public:
     const match::matcher_stats& stats() const override;
 
     /// The sessions this node holds, for resumes that reach other nodes:
-    /// set once, before the first connection.
-    void hold_sessions(session::directory& tokens);
+    /// set before the first connection, and null before the directory goes.
+    void hold_sessions(session::directory* tokens);
     std::string resume(std::string token, std::uint64_t last_seq,
                        std::optional<std::chrono::system_clock::time_point> expiry,
                        std::weak_ptr<session::signaling_session> requester) override;

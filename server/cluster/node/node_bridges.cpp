@@ -145,7 +145,11 @@ void node::impl::bridged(bridge& b, const std::string& holder) {
 // --- The holder's end ------------------------------------------------------
 
 void node::impl::on_take_over(const wire_message& w) {
-    auto session = tokens_ != nullptr ? tokens_->take(w.payload) : nullptr;
+    std::shared_ptr<session::signaling_session> session;
+    {
+        const std::lock_guard lock(tokens_mutex_);
+        if (tokens_ != nullptr) session = tokens_->take(w.payload);
+    }
     if (!session || bridges_.contains(w.request)) {
         publish(w.from, encode({wire_kind::take_over_failed, id_, 0, 0, {}, w.request, {}, {}}));
         return;

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -192,7 +193,11 @@ public:
     void on_fallback_partner_left(member& m, std::uint64_t fallback_pair);
 
     // node_bridges.cpp: resumes of sessions another node holds.
-    void hold_sessions(session::directory& tokens) { tokens_ = &tokens; }
+    /// Any thread; null before the directory goes (at exit).
+    void hold_sessions(session::directory* tokens) {
+        const std::lock_guard lock(tokens_mutex_);
+        tokens_ = tokens;
+    }
     std::string resume(std::string token, std::uint64_t last_seq, std::uint64_t expiry,
                        std::weak_ptr<session::signaling_session> requester);
     void client_text(const std::string& id, std::string text);
@@ -366,6 +371,9 @@ private:
     std::unordered_map<std::string, std::vector<std::uint64_t>> acks_owed_;
     asio::steady_timer ack_timer_{io_};
     bool ack_timer_armed_ = false;
+    /// Set and cleared by the daemon's thread, read on the cluster thread:
+    /// the directory dies before the node does.
+    std::mutex tokens_mutex_;
     session::directory* tokens_ = nullptr;
     std::unordered_map<std::string, clock::time_point> last_heard_;
     std::unordered_map<std::string, std::int64_t> cooldown_ends_;
