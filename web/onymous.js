@@ -231,21 +231,25 @@ export class OnymousClient extends EventTarget {
     return this._send(msg);
   }
 
+  /** Lets go of the current socket with a close frame (the partner is told at once). */
+  _closeSocket() {
+    const ws = this._ws;
+    this._ws = null;
+    if (!ws) return;
+    this._detach(ws);
+    try {
+      ws.close(1000);
+    } catch {
+      // already closing
+    }
+  }
+
   /** Ends everything: closes the socket with a close frame (the partner is told at once), no retry. */
   close() {
     this._afterConnect = null;
     this._pending = [];
     this._clearTimers();
-    const ws = this._ws;
-    this._ws = null;
-    if (ws) {
-      this._detach(ws);
-      try {
-        ws.close(1000);
-      } catch {
-        // already closing
-      }
-    }
+    this._closeSocket();
     this._settled();
     this._token = null;
     this.draining = false;
@@ -658,16 +662,7 @@ export class OnymousClient extends EventTarget {
     this._holdForProof(null);
     this._afterConnect = "join";
     this._clearTimers();
-    const ws = this._ws;
-    this._ws = null;
-    if (ws) {
-      this._detach(ws);
-      try {
-        ws.close(1000);
-      } catch {
-        // already closing
-      }
-    }
+    this._closeSocket();
     this._token = null;
     this._pending = [];
     this._powSent = null;

@@ -75,8 +75,7 @@ void node::impl::ask_for_session(const std::string& id, const std::string& token
     if (commands_->connected() && token.find('\n') == std::string::npos)
         for (const auto& [node, heard] : last_heard_) asked.push_back(node);
     if (asked.empty()) {
-        counters.resumes_not_found_total.fetch_add(1, std::memory_order_relaxed);
-        if (auto r = requester.lock()) r->bridge_answered(false);
+        not_found(requester);
         return;
     }
     auto& b = bridges_[id];
@@ -126,9 +125,13 @@ void node::impl::on_bridge_answer(const wire_message& w) {
         return;
     }
     if (!asking || --it->second.answers_missing > 0) return;
-    counters.resumes_not_found_total.fetch_add(1, std::memory_order_relaxed);
-    if (auto r = it->second.requester.lock()) r->bridge_answered(false);
+    not_found(it->second.requester);
     bridges_.erase(it);
+}
+
+void node::impl::not_found(const std::weak_ptr<session::signaling_session>& requester) {
+    counters.resumes_not_found_total.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = requester.lock()) r->bridge_answered(false);
 }
 
 void node::impl::bridged(bridge& b, const std::string& holder) {
@@ -314,8 +317,7 @@ void node::impl::break_bridge(const std::string& id, bool tell_other) {
     bridge& b = it->second;
     if (!b.holder && b.node.empty()) {
         // Still asking: nobody has it, as far as we can tell now.
-        counters.resumes_not_found_total.fetch_add(1, std::memory_order_relaxed);
-        if (auto r = b.requester.lock()) r->bridge_answered(false);
+        not_found(b.requester);
         bridges_.erase(it);
         return;
     }

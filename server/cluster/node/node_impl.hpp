@@ -316,6 +316,8 @@ private:
     void on_bridge_ack(const wire_message& w);
     void bridge_send(bridge& b, bridge_kind kind, std::string payload);
     void bridged(bridge& b, const std::string& holder);
+    /// No node took the resume: resume_failed for the requester (counted).
+    void not_found(const std::weak_ptr<session::signaling_session>& requester);
     /// The bridge is over without a word from its other end (a gap, a
     /// deadline, a dead node, an unknown bridge): the holder's session
     /// loses its connection as in a drop (the resume grace), the
