@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Two clients through docs/examples/compose's stack, and the TURN
-credentials they are handed, on that stack's coturn. Run by
+"""The chat page and two clients through docs/examples/compose's stack, and
+the TURN credentials they are handed, on that stack's coturn. Run by
 tests/package/compose-test once the stack is healthy.
 
 usage: compose_scenario.py ONYMOUS_PORT TURN_PORT SECRET_FILE SEEN_FILE
@@ -23,6 +23,8 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -74,8 +76,22 @@ def allocate(turn_port, username, credential):
     fail(f"turnutils_uclient: neither outcome in its output:\n{out[-2000:]}")
 
 
+def chat_page(port):
+    """GET / on the stack's published port is the package's web/index.html."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as reply:
+            body, status = reply.read(), reply.status
+    except urllib.error.HTTPError as e:
+        fail(f"GET /: status {e.code}, expected 200 and web/index.html (web.root unset?)")
+    with open(os.path.join(ROOT, "web", "index.html"), "rb") as f:
+        if status != 200 or body != f.read():
+            fail(f"GET /: status {status}, {len(body)} bytes: not web/index.html")
+    print(f"GET / -> 200, web/index.html ({len(body)} bytes)", flush=True)
+
+
 async def scenario(port, turn_port, secret, seen):
     url = f"ws://127.0.0.1:{port}/ws"
+    chat_page(port)
     a, b = await connect(url, "A"), await connect(url, "B")
     username, credential = check_ice(a, secret)
     seen += [a.token, b.token, username, check_ice(b, secret)[0]] + USER_DATA_MARKERS
