@@ -255,6 +255,11 @@ class Scenario:
         # A waiting session hears draining and is closed at once.
         await k.expect({"type": "draining", "seq": 2}, timeout=10)
         await k.expect_close(1001)
+        # The reconnects below must fall within the restart, or they would
+        # prove nothing about the socket staying bound through it.
+        if restart.returncode is not None:
+            fail(f"systemctl restart had ended (exit status {restart.returncode}) before K's "
+                 "first reconnect")
         # Reconnect at once and again until a hello: every attempt reaches the
         # socket that systemd keeps bound and waits in its backlog for the new
         # process. An attempt accepted by the old process in the instant
@@ -286,8 +291,9 @@ class Scenario:
             fail(f"after the restart: MainPID {pid_before} -> {pid_after}, {state}")
         if self.m.show(SOCKET, "ActiveEnterTimestampMonotonic") != socket_since:
             fail("onymousd.socket was restarted along with the service")
-        print(f"never refused: {attempts} attempt(s), {len(aborted)} aborted in the handshake "
-              f"{aborted}; MainPID {pid_before} -> {pid_after}; the socket stayed up", flush=True)
+        print(f"never refused: {attempts} attempt(s) from within the restart job, {len(aborted)} "
+              f"aborted in the handshake {aborted}; MainPID {pid_before} -> {pid_after}; the "
+              "socket stayed up", flush=True)
 
     async def watchdog(self):
         step("a wedged event loop: the watchdog restarts the service")
