@@ -29,15 +29,32 @@ address::hash_key address_hasher::next_key(const address::hash_key& key) {
     return next;
 }
 
-std::uint64_t address_hasher::hash(const address::ip& client, wall_time now) {
-    const std::int64_t today = day_of(now);
-    const std::lock_guard lock(mutex_);
+void address_hasher::turn_to(std::int64_t today) {
     // One step per day; a node asleep for a week takes seven.
     while (day_ < today) {
         key_ = next_key(key_);
         ++day_;
     }
+}
+
+std::uint64_t address_hasher::hash(const address::ip& client, wall_time now) {
+    const std::int64_t today = day_of(now);
+    const std::lock_guard lock(mutex_);
+    turn_to(today);
     return address::siphash24(key_, address::limit_key_of(client).bytes);
+}
+
+std::pair<std::int64_t, address::hash_key> address_hasher::current(wall_time now) {
+    const std::int64_t today = day_of(now);
+    const std::lock_guard lock(mutex_);
+    turn_to(today);
+    return {day_, key_};
+}
+
+void address_hasher::adopt(const address::hash_key& key, std::int64_t day) {
+    const std::lock_guard lock(mutex_);
+    key_ = key;
+    day_ = day;
 }
 
 std::int64_t address_hasher::day() const {

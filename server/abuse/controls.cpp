@@ -58,7 +58,26 @@ skip_decision controls::on_next(std::uint64_t address, time_point now) {
     if (address == 0) return {};
     const skip_decision d = throttle_.on_next(address, now);
     if (!d.allowed) count(counters_.skips_refused_total);
+    // Off (skips_per_minute 0) counts nothing here, so nothing crosses either.
+    if (throttle_.on()) {
+        const std::lock_guard lock(sink_mutex_);
+        if (sink_ != nullptr) sink_->skipped(address);
+    }
     return d;
+}
+
+void controls::share_with(event_sink* sink) {
+    const std::lock_guard lock(sink_mutex_);
+    sink_ = sink;
+}
+
+void controls::count_elsewhere_skip(std::uint64_t address, time_point now) {
+    if (address != 0) throttle_.on_next(address, now);
+}
+
+void controls::count_elsewhere_report(std::uint64_t reporter, std::uint64_t reported,
+                                      time_point at) {
+    if (reporter != 0 && reported != 0) ledger_.report(reporter, reported, at);
 }
 
 address_status controls::status(std::uint64_t address, time_point now) {
@@ -79,6 +98,11 @@ report_outcome controls::report(std::uint64_t reporter, std::uint64_t reported, 
         count(counters_.reports_ignored_over_limit_total);
         break;
     case report_outcome::ignored_self: count(counters_.reports_ignored_self_total); break;
+    }
+    // A repeat refreshes the report's time, on every node as here.
+    if (outcome == report_outcome::counted || outcome == report_outcome::repeated) {
+        const std::lock_guard lock(sink_mutex_);
+        if (sink_ != nullptr) sink_->reported(reporter, reported);
     }
     return outcome;
 }

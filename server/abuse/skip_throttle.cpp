@@ -61,6 +61,11 @@ std::uint64_t skip_throttle::recent_skips(std::uint64_t address, time_point now)
     return w == nullptr ? 0 : w->recent_skips(now);
 }
 
+bool skip_throttle::on() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->limit != 0;
+}
+
 void skip_throttle::set_limit(std::uint64_t skips_per_minute) {
     const std::lock_guard lock(impl_->mutex);
     impl_->limit = skips_per_minute;

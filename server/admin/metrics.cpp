@@ -77,6 +77,12 @@ void render_cluster(std::string& out, const cluster::node_stats& c) {
            "Sessions held here whose connection is on another node, and connections here "
            "carrying a session another node holds.",
            read(c.bridges));
+    family(out, "onymous_cluster_abuse_events_total", "counter",
+           "Abuse events (a next, a report) shared with the other nodes: sent by this node, "
+           "and received from others and counted here.",
+           "direction",
+           {{"sent", read(c.abuse_events_sent_total)},
+            {"received", read(c.abuse_events_received_total)}});
     metric(out, "onymous_cluster_redis_failures_total", "counter",
            "Pool operations Redis did not answer (retried, or paired locally while degraded).",
            read(c.redis_failures_total));

@@ -71,6 +71,7 @@ public:
         sessions_.emplace(first->sessions, *matcher_);
         if (cluster_ != nullptr) {
             cluster_->hold_sessions(&sessions_->tokens);
+            cluster_->share_abuse(&sessions_->abuse);
             sessions_->others = cluster_;
         }
         addresses_.emplace(address_limits_of(settings_.limits), random_hash_key());
@@ -108,9 +109,13 @@ public:
     }
 
     ~daemon() {
-        // The sessions' directory goes before the cluster node (declared
-        // after it), whose thread still runs: it must stop looking there.
-        if (cluster_ != nullptr) cluster_->hold_sessions(nullptr);
+        // The sessions' directory and abuse controls go before the cluster
+        // node (declared after it), whose thread still runs: it must stop
+        // looking there.
+        if (cluster_ != nullptr) {
+            cluster_->hold_sessions(nullptr);
+            cluster_->share_abuse(nullptr);
+        }
         // A start-up that threw leaves the control loop unstarted or running.
         control_guard_.reset();
         control_.stop();

@@ -33,7 +33,7 @@ bool is_text(const redis::reply& r) {
 std::vector<std::string> join_args(std::string_view prefix, const join_request& r) {
     auto out = head(prefix, "join");
     out.insert(out.end(),
-               {r.member, r.node, std::string(protocol::to_string(r.mode)), "default",
+               {r.member, r.node, std::string(protocol::to_string(r.mode)), r.pool,
                 std::to_string(r.joined_ms), std::to_string(r.now_ms), std::to_string(r.window_ms),
                 std::to_string(r.ticket), std::to_string(r.random & max_pool_random),
                 std::to_string(r.ttl_ms), r.hash_key});

@@ -151,6 +151,12 @@ std::string encode(const wire_message& m) {
         append_id(out, m.from);
         append_id(out, m.other);
         break;
+    case wire_kind::abuse_events:
+        out += 'E';
+        append_id(out, m.from);
+        out += '\n';
+        out += m.payload;
+        break;
     }
     return out;
 }
@@ -263,6 +269,12 @@ std::optional<wire_message> decode(std::string_view bytes) {
         m.kind = wire_kind::heartbeat;
         m.from = f[1];
         m.other = f[2];
+        return m;
+    case 'E':
+        if (h->count != 2 || !ids_ok({1})) return std::nullopt;
+        m.kind = wire_kind::abuse_events;
+        m.from = f[1];
+        m.payload = h->payload;
         return m;
     default: return std::nullopt;
     }

@@ -8,17 +8,22 @@
 namespace onymous::test {
 
 cluster::cluster(cluster_options h) : how(std::move(h)) {
-    for (std::size_t i = 0; i < how.nodes; ++i) {
-        nodes.push_back(std::make_unique<daemon_process>(std::initializer_list<config_override>{
-            {"cluster.redis", redis.url()},
-            {"cluster.key_prefix", "test"},
-            {"cluster.heartbeat_interval", how.heartbeat_interval},
-            {"cluster.node_timeout", how.node_timeout},
-            {"matching.rematch_cooldown", how.rematch_cooldown},
-            {"matching.interest_timeout", how.interest_timeout},
-        }));
-    }
+    for (std::size_t i = 0; i < how.nodes; ++i) start_node();
     await_connected();
+}
+
+daemon_process& cluster::start_node() {
+    std::vector<config_override> overrides{
+        {"cluster.redis", redis.url()},
+        {"cluster.key_prefix", "test"},
+        {"cluster.heartbeat_interval", how.heartbeat_interval},
+        {"cluster.node_timeout", how.node_timeout},
+        {"matching.rematch_cooldown", how.rematch_cooldown},
+        {"matching.interest_timeout", how.interest_timeout},
+    };
+    overrides.insert(overrides.end(), how.extra.begin(), how.extra.end());
+    nodes.push_back(std::make_unique<daemon_process>(launch_options{}, overrides));
+    return *nodes.back();
 }
 
 void cluster::await_connected() {

@@ -18,6 +18,8 @@ struct cluster_options {
     std::string node_timeout = "1500ms";
     std::string rematch_cooldown = "0s";
     std::string interest_timeout = "5s";
+    /// More overrides for every node (abuse settings, say).
+    std::vector<config_override> extra = {};
 };
 
 class cluster {
@@ -28,6 +30,8 @@ public:
     std::vector<std::unique_ptr<daemon_process>> nodes;
 
     daemon_process& node(std::size_t i) { return *nodes.at(i); }
+    /// Starts one more node as the others were (not awaited: see await_connected).
+    daemon_process& start_node();
     /// How many waiters the pool in Redis holds now (their records).
     std::size_t pooled_waiters();
     /// Waits until every node reports that it is connected to Redis and

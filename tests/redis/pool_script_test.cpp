@@ -5,6 +5,7 @@
 #include "client_helpers.hpp"
 #include "redis_server.hpp"
 
+#include <onymous/cluster/abuse_sharing.hpp>
 #include <onymous/cluster/pool.hpp>
 
 #include "redis/reply.hpp"
@@ -43,12 +44,13 @@ struct pool_fixture {
 
     pool_answer join(const std::string& member, const std::string& node,
                      std::vector<std::string> interests = {}, std::int64_t now = t0,
-                     std::uint64_t random = 0,
-                     protocol::chat_mode mode = protocol::chat_mode::text) {
+                     std::uint64_t random = 0, protocol::chat_mode mode = protocol::chat_mode::text,
+                     std::string pool = "default") {
         cluster::join_request r;
         r.member = member;
         r.node = node;
         r.mode = mode;
+        r.pool = std::move(pool);
         r.joined_ms = now;
         r.now_ms = now;
         r.window_ms = 5000;
@@ -112,6 +114,49 @@ TEST_CASE("modes, interests in their window, cooldowns and suspension decide who
     REQUIRE(back);
     REQUIRE(back->what == pool_answer::kind::paired);
     CHECK(back->partner.member == "fourth");
+}
+
+TEST_CASE("the shadow pool: flagged waiters meet only flagged ones, on any node",
+          "[pool_script_test]") {
+    pool_fixture p;
+    const auto text = protocol::chat_mode::text;
+    REQUIRE(p.join("flagged", "n1", {}, t0, 0, text, "shadow").what == pool_answer::kind::queued);
+    REQUIRE(p.join("plain", "n2").what == pool_answer::kind::queued);
+    const auto other_plain = p.join("plain2", "n3");
+    REQUIRE(other_plain.what == pool_answer::kind::paired);
+    CHECK(other_plain.partner.member == "plain");
+    const auto other_flagged = p.join("flagged2", "n2", {}, t0, 0, text, "shadow");
+    REQUIRE(other_flagged.what == pool_answer::kind::paired);
+    CHECK(other_flagged.partner.member == "flagged");
+}
+
+TEST_CASE("the cluster's address key: the first offer is kept, a later day replaces it",
+          "[pool_script_test]") {
+    pool_fixture p;
+    redis::script keeper{std::string(cluster::address_key_script())};
+    auto offer = [&](const std::string& value, bool adopted) {
+        std::optional<std::optional<redis::reply>> result;
+        keeper.run(p.c, {"t:abuse:key"}, {value, adopted ? "1" : "0", "60000"},
+                   [&](std::optional<redis::reply> r) { result = std::move(r); });
+        REQUIRE(run_until(
+            p.io, [&] { return result.has_value(); }, patience));
+        REQUIRE(*result);
+        return (*result)->text;
+    };
+    const std::string first = "100 " + std::string(32, 'a');
+    const std::string other = "100 " + std::string(32, 'b');
+    const std::string later = "101 " + std::string(32, 'c');
+    CHECK(offer(first, false) == first);
+    // Another node's own key, even of a later day, does not replace it:
+    // only a holder of the cluster's key turns it forward.
+    CHECK(offer(other, false) == first);
+    CHECK(offer(later, false) == first);
+    CHECK(offer(other, true) == first);  // not a later day
+    CHECK(offer(later, true) == later);
+    CHECK(p.cli({"GET", "t:abuse:key"}) == later);
+    const auto ttl = std::stoll(p.cli({"PTTL", "t:abuse:key"}));
+    CHECK(ttl > 0);
+    CHECK(ttl <= 60000);
 }
 
 TEST_CASE("a waiter whose window ended is open to anyone after a rematch", "[pool_script_test]") {

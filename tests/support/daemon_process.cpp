@@ -171,8 +171,12 @@ daemon_process::daemon_process(std::initializer_list<config_override> overrides)
 
 daemon_process::daemon_process(const launch_options& launch,
                                std::initializer_list<config_override> overrides)
+    : daemon_process(launch, std::vector<config_override>(overrides)) {}
+
+daemon_process::daemon_process(const launch_options& launch,
+                               const std::vector<config_override>& overrides)
     : config_(base_config()) {
-    apply_overrides(config_, std::vector<config_override>(overrides));
+    apply_overrides(config_, overrides);
     config_path_ = dir_.write("onymousd.yaml", to_yaml(config_));
     ready_path_ = dir_.file("ready.json");
     log_path_ = dir_.file("stderr.log");

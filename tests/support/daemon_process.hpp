@@ -58,6 +58,8 @@ public:
     daemon_process(std::initializer_list<config_override> overrides = {});
     /// The same, started as `launch` says.
     daemon_process(const launch_options& launch, std::initializer_list<config_override> overrides);
+    /// The same with overrides made at run time (a fixture's).
+    daemon_process(const launch_options& launch, const std::vector<config_override>& overrides);
     /// Stops the daemon (SIGTERM, then SIGKILL after a grace) if still running.
     ~daemon_process();
     daemon_process(const daemon_process&) = delete;

@@ -65,6 +65,9 @@ TEST_CASE("join arguments, in pool.lua's order", "[cluster_pool]") {
     CHECK(cluster::join_args("p", r) ==
           std::vector<std::string>{"p", "join", "m", "n", "video", "default", "1", "2", "3", "4",
                                    std::to_string(cluster::max_pool_random), "5", "k", "h1", "h2"});
+    // The shadow pool is a pool of its own (abuse/shadow_pool.hpp).
+    r.pool = "shadow";
+    CHECK(cluster::join_args("p", r).at(5) == "shadow");
 }
 
 TEST_CASE("interest and cooldown hashes: keyed, and the same in either order", "[cluster_pool]") {

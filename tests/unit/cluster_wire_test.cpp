@@ -113,6 +113,14 @@ TEST_CASE("acks, take-overs, answers, bridges and heartbeats", "[cluster][wire]"
     beat.other = "gen1";
     CHECK(encode(beat) == "H a gen1");
     CHECK(round_trip(beat).other == "gen1");
+
+    wire_message events;
+    events.kind = wire_kind::abuse_events;
+    events.from = "a";
+    events.payload = "s 1f\nr 2 3";
+    CHECK(encode(events) == "E a\ns 1f\nr 2 3");
+    CHECK(round_trip(events).payload == "s 1f\nr 2 3");
+    CHECK(round_trip(events).from == "a");
 }
 
 TEST_CASE("anything else is refused", "[cluster][wire]") {
@@ -140,6 +148,9 @@ TEST_CASE("anything else is refused", "[cluster][wire]") {
                             "C a\n1:x",
                             "C a b\n1:2",
                             "PP 1 2 a relay\n",
+                            "E",
+                            "E a b\ns 1",
+                            "E a:b\ns 1",
                             "H a b\nextra is fine"}) {
         INFO(bad);
         if (std::string_view(bad) == "H a b\nextra is fine") {

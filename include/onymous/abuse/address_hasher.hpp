@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 namespace onymous::abuse {
 
@@ -52,7 +53,17 @@ public:
     /// The day whose key is held.
     std::int64_t day() const;
 
+    /// The key of `now`'s day (turned forward first), with that day: what a
+    /// cluster node offers the others (cluster/abuse_sharing.hpp).
+    std::pair<std::int64_t, address::hash_key> current(wall_time now);
+    /// Takes the cluster's (day, key) instead of this one; it is turned
+    /// forward on the next hash() as any key is.
+    void adopt(const address::hash_key& key, std::int64_t day);
+
 private:
+    /// Under mutex_: key_ and day_ up to `today`.
+    void turn_to(std::int64_t today);
+
     mutable std::mutex mutex_;
     address::hash_key key_;
     std::int64_t day_;

@@ -7,15 +7,20 @@
 // settings are a copy under one more, so no call holds two locks at once
 // and none waits on I/O.
 //
-// Single node only: in cluster mode each node keeps its own (the issue's
-// Redis-backed counters come later), so a client that reconnects to another
-// node starts clean there.
+// In cluster mode every node keeps the same counters: what one node counts
+// goes to its event_sink (the cluster node, which publishes it), and what
+// other nodes counted comes back through count_elsewhere_*; the nodes also
+// share one address key (adopt_address_key). So a client that moves to
+// another node keeps its reports and skips (docs/architecture.md, Abuse
+// controls in cluster mode). Checks stay synchronous and local: a join
+// never waits for Redis.
 //
 // Addresses are known here only by address_hasher's keyed hash; 0 means
 // "not known" (a unit test's session) and is never counted.
 
 #include <onymous/abuse/address_hasher.hpp>
 #include <onymous/abuse/difficulty.hpp>
+#include <onymous/abuse/event_sink.hpp>
 #include <onymous/abuse/proof_of_work.hpp>
 #include <onymous/abuse/replay_guard.hpp>
 #include <onymous/abuse/report_ledger.hpp>
@@ -96,6 +101,27 @@ public:
     /// An accepted join or next: the load term of the difficulty.
     void record_join(time_point now) { joins_.record(now); }
 
+    // Cluster mode (cluster/node).
+    /// Where counted events go from now on; null: nowhere (single node, or
+    /// the node is going away).
+    void share_with(event_sink* sink);
+    /// The address key of `now`'s day and that day, to offer the cluster.
+    std::pair<std::int64_t, address::hash_key> address_key(wall_time now) {
+        return hasher_.current(now);
+    }
+    /// The cluster's address key: from now on addresses hash as on every
+    /// node. Sessions hashed before keep their hash.
+    void adopt_address_key(const address::hash_key& key, std::int64_t day) {
+        hasher_.adopt(key, day);
+    }
+    /// A `next` another node counted: the throttle counts it as its own
+    /// (same rule, same sequence, so the nodes agree); not in this node's
+    /// metrics, which count what this node decided.
+    void count_elsewhere_skip(std::uint64_t address, time_point now);
+    /// A report another node counted, at `at` (now, or its time in the
+    /// cluster's log for a node that starts).
+    void count_elsewhere_report(std::uint64_t reporter, std::uint64_t reported, time_point at);
+
     /// Addresses shadowed and suspended now (gauges).
     memory_report_ledger::standings standings(time_point now) const {
         return ledger_.count_standings(now);
@@ -113,6 +139,8 @@ private:
     proof_of_work pow_;
     join_rate joins_;
     abuse_counters counters_;
+    std::mutex sink_mutex_;  ///< sink_ only: held while an event is handed over
+    event_sink* sink_ = nullptr;
 };
 
 }  // namespace onymous::abuse

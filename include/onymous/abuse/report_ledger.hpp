@@ -24,11 +24,11 @@
 //   the moment it may join again;
 // - status: suspended, else shadowed, else normal.
 //
-// report_ledger is the interface the session and the matcher use; in cluster
-// mode a Redis-backed ledger implements it with the same rules in a script
-// (the counters must follow an address to any node), keeping status()
-// synchronous from what the node last heard. memory_report_ledger is the
-// single node's.
+// report_ledger is the interface the session and the matcher use;
+// memory_report_ledger is the one there is. In cluster mode every node runs
+// one, fed with its own reports and every other node's (abuse::controls,
+// cluster/abuse_sharing.hpp): the same rules over the same reports give the
+// same standing on every node, and status() stays synchronous.
 
 #include <onymous/config/config.hpp>
 

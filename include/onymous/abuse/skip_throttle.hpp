@@ -6,8 +6,8 @@
 //
 // Counted per address (address_hasher), not per session: the bots this is
 // for press Next thousands of times an hour from fresh connections, and a
-// per-session count would restart with each one (the cluster part
-// shares the counters through Redis for the same reason). The cost: people
+// per-session count would restart with each one (cluster nodes
+// share the counts through Redis for the same reason). The cost: people
 // behind one NAT address share one budget of skips.
 //
 // The rule, for one address (skip_window):
@@ -38,9 +38,9 @@ struct skip_decision {
     bool operator==(const skip_decision&) const = default;
 };
 
-/// One address's minute: four fields, a value type, so that a Redis-backed
-/// throttle can keep the same state in a hash with a TTL and apply the
-/// same rule in a script.
+/// One address's minute: four fields, a value type. In cluster mode each
+/// node applies the rule to every node's `next` of the address (the
+/// cluster shares them), so the nodes hold the same window.
 struct skip_window {
     using time_point = std::chrono::steady_clock::time_point;
 
@@ -86,6 +86,8 @@ public:
     /// skip_window::recent_skips of `address`.
     std::uint64_t recent_skips(std::uint64_t address, time_point now) const;
 
+    /// Whether skips_per_minute is not 0.
+    bool on() const;
     /// A reload's new abuse.skips_per_minute; 0 forgets everything.
     void set_limit(std::uint64_t skips_per_minute);
     /// Forgets idle addresses, least recently seen first. Call about once a

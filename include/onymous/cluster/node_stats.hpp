@@ -29,6 +29,10 @@ struct node_stats {
     /// Bridges with one end here: sessions held here and carried by
     /// another node's connection, and the other way round.
     std::atomic<std::uint64_t> bridges{0};
+    /// Abuse events (a `next`, a report) this node published for the
+    /// others, and those it counted from the others (cluster/abuse_sharing.hpp).
+    std::atomic<std::uint64_t> abuse_events_sent_total{0};
+    std::atomic<std::uint64_t> abuse_events_received_total{0};
     /// Pool operations Redis did not answer (retried, or the node degraded).
     std::atomic<std::uint64_t> redis_failures_total{0};
 };

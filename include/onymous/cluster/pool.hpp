@@ -32,6 +32,9 @@ struct join_request {
     std::string member;  ///< the session's random id in the cluster
     std::string node;
     protocol::chat_mode mode = protocol::chat_mode::video;
+    /// "default", or "shadow" for the shadow pool (abuse/shadow_pool.hpp):
+    /// waiters meet only waiters of the same pool.
+    std::string pool = "default";
     std::int64_t joined_ms = 0;  ///< wall clock: the nodes share one pool
     std::int64_t now_ms = 0;
     std::int64_t window_ms = 0;  ///< matching.interest_timeout

@@ -24,6 +24,9 @@
 //     K <bridge> <seq> <from>                   ack: every number up to seq arrived
 //   to every node:
 //     H <from> <generation>                     a heartbeat
+//     E <from>\n<events>                        what the node's abuse controls
+//                                               counted, gathered for a few ms
+//                                               (cluster/abuse_sharing.hpp)
 
 #include <onymous/protocol/messages.hpp>
 
@@ -45,6 +48,7 @@ enum class wire_kind : std::uint8_t {
     bridge_message,    ///< B
     bridge_ack,        ///< K
     heartbeat,         ///< H
+    abuse_events,      ///< E
 };
 
 /// What a bridge message carries: the holder of a session sends `frame`
@@ -71,7 +75,7 @@ struct wire_message {
     pair_kind what = pair_kind::relay;      ///< P
     std::string request;                    ///< T, S, F, B, K: the bridge's id
     std::string other;                      ///< H: generation
-    std::string payload;                    ///< P, T (the token), B
+    std::string payload;                    ///< P, T (the token), B, E
     bridge_kind part = bridge_kind::frame;  ///< B
     std::uint64_t expiry = 0;               ///< T: unix seconds, 0: none
     /// C: (pair, seq) for each pair acknowledged.

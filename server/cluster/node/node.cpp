@@ -77,6 +77,7 @@ node::impl::~impl() {
         heartbeat_timer_.cancel();
         tick_timer_.cancel();
         ack_timer_.cancel();
+        abuse_timer_.cancel();
         fallback_wake_.cancel();
         for (auto& [id, m] : members_)
             if (m->rematch) m->rematch->cancel();
@@ -115,11 +116,12 @@ match::matchmaker::handle* node::impl::attach(std::shared_ptr<match::peer> p) {
 }
 
 void node::impl::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-                      std::vector<std::string> interests) {
-    asio::post(io_, [this, m, ticket, mode, interests = std::move(interests)]() mutable {
+                      std::vector<std::string> interests, bool shadowed) {
+    asio::post(io_, [this, m, ticket, mode, interests = std::move(interests), shadowed]() mutable {
         count();
         if (m->now != member::state::idle) return;  // the session answered bad_state
         m->mode = mode;
+        m->shadowed = shadowed;
         m->interests = std::move(interests);
         m->hashed_with.reset();
         m->ever_joined = true;
@@ -127,17 +129,18 @@ void node::impl::join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
     });
 }
 
-void node::impl::next(member* m, std::uint64_t ticket) {
-    asio::post(io_, [this, m, ticket] {
+void node::impl::next(member* m, std::uint64_t ticket, bool shadowed) {
+    asio::post(io_, [this, m, ticket, shadowed] {
         count();
         if (!m->ever_joined) return;
+        m->shadowed = shadowed;
         if (m->in_fallback && counters.degraded.load(std::memory_order_relaxed)) {
             // The fallback matcher ends the pairing and queues again.
             end_fallback_state(*m);
             m->ticket = ticket;
             m->joined_ms = wall_ms();
             set_state(*m, member::state::waiting);
-            fallback_->next(m->fallback, ticket);
+            fallback_->next(m->fallback, ticket, m->shadowed);
             return;
         }
         leave_fallback(*m);
@@ -234,11 +237,11 @@ match::matchmaker::handle* node::attach(std::shared_ptr<match::peer> p) {
     return impl_->attach(std::move(p));
 }
 void node::join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
-                std::vector<std::string> interests, bool /*shadowed*/) {
-    impl_->join(static_cast<member*>(m), ticket, mode, std::move(interests));
+                std::vector<std::string> interests, bool shadowed) {
+    impl_->join(static_cast<member*>(m), ticket, mode, std::move(interests), shadowed);
 }
-void node::next(handle* m, std::uint64_t ticket, bool /*shadowed*/) {
-    impl_->next(static_cast<member*>(m), ticket);
+void node::next(handle* m, std::uint64_t ticket, bool shadowed) {
+    impl_->next(static_cast<member*>(m), ticket, shadowed);
 }
 void node::leave(handle* m, std::uint64_t ticket) { impl_->leave(static_cast<member*>(m), ticket); }
 void node::detach(handle* m) { impl_->detach(static_cast<member*>(m)); }
@@ -249,6 +252,7 @@ void node::reactivate(handle* m, std::shared_ptr<match::peer> p) {
 const match::matcher_stats& node::stats() const { return impl_->stats; }
 
 void node::hold_sessions(session::directory* tokens) { impl_->hold_sessions(tokens); }
+void node::share_abuse(abuse::controls* controls) { impl_->share_abuse(controls); }
 
 std::string node::resume(std::string token, std::uint64_t last_seq,
                          std::optional<std::chrono::system_clock::time_point> expiry,

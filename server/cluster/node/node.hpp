@@ -33,6 +33,9 @@
 namespace onymous::session {
 class directory;
 }
+namespace onymous::abuse {
+class controls;
+}
 
 namespace onymous::cluster {
 
@@ -55,8 +58,7 @@ public:
     handle* attach(std::shared_ptr<match::peer> p) override;
     using matchmaker::join;
     using matchmaker::next;
-    /// `shadowed` is ignored for now: the shadow pool is single-node only
-    /// until the pool script learns it (docs/architecture.md, Abuse controls).
+    /// `shadowed`: the waiter is in the shadow pool, in Redis as here.
     void join(handle* m, std::uint64_t ticket, protocol::chat_mode mode,
               std::vector<std::string> interests, bool shadowed) override;
     void next(handle* m, std::uint64_t ticket, bool shadowed) override;
@@ -70,6 +72,10 @@ public:
     /// The sessions this node holds, for resumes that reach other nodes:
     /// set before the first connection, and null before the directory goes.
     void hold_sessions(session::directory* tokens);
+    /// The daemon's abuse controls, whose counters every node shares
+    /// (cluster/abuse_sharing.hpp): set before the first connection, and
+    /// null before they go.
+    void share_abuse(abuse::controls* controls);
     std::string resume(std::string token, std::uint64_t last_seq,
                        std::optional<std::chrono::system_clock::time_point> expiry,
                        std::weak_ptr<session::signaling_session> requester) override;

@@ -12,7 +12,7 @@ void node::impl::wait_in_fallback(member& m) {
     }
     if (m.rematch) m.rematch->cancel();
     m.in_fallback = true;
-    fallback_->join(m.fallback, m.ticket, m.mode, m.interests);  // may match at once
+    fallback_->join(m.fallback, m.ticket, m.mode, m.interests, m.shadowed);  // may match at once
 }
 
 void node::impl::leave_fallback(member& m) {

@@ -11,6 +11,8 @@
 
 #include "../../redis/client.hpp"
 
+#include <onymous/abuse/event_sink.hpp>
+#include <onymous/cluster/abuse_sharing.hpp>
 #include <onymous/cluster/link.hpp>
 #include <onymous/cluster/node_stats.hpp>
 #include <onymous/cluster/pool.hpp>
@@ -63,6 +65,7 @@ struct member final : match::matchmaker::handle {
     state now = state::idle;
     bool ever_joined = false;
     bool suspended = false;
+    bool shadowed = false;  ///< of its last join or next: waits in the shadow pool
     std::uint64_t ticket = 0;
     protocol::chat_mode mode = protocol::chat_mode::video;
     std::vector<std::string> interests;
@@ -177,8 +180,8 @@ public:
     // node.cpp: the matchmaker's calls, posted from the workers.
     match::matchmaker::handle* attach(std::shared_ptr<match::peer> p);
     void join(member* m, std::uint64_t ticket, protocol::chat_mode mode,
-              std::vector<std::string> interests);
-    void next(member* m, std::uint64_t ticket);
+              std::vector<std::string> interests, bool shadowed);
+    void next(member* m, std::uint64_t ticket, bool shadowed);
     void leave(member* m, std::uint64_t ticket);
     void detach(member* m);
     void suspend(member* m);
@@ -202,6 +205,12 @@ public:
                        std::weak_ptr<session::signaling_session> requester);
     void client_text(const std::string& id, std::string text);
     void client_closed(const std::string& id, bool clean);
+    // node_abuse.cpp: the abuse counters every node shares.
+    /// Any thread; null before the controls go (at exit).
+    void share_abuse(abuse::controls* controls);
+    /// What this node's controls counted (abuse_forwarder posts it here).
+    void gather_abuse(abuse_event e);
+
     /// bridge_transport's calls, posted from the session's thread.
     void holder_sends(const std::string& id, bridge_kind kind, std::string payload);
     void holder_attach(const std::string& id, std::weak_ptr<session::signaling_session> s);
@@ -332,6 +341,19 @@ private:
     /// Every bridge with `node` breaks (it is dead); all of them when empty.
     void break_bridges_with(const std::string& node);
 
+    // node_abuse.cpp
+    /// Offers this node's address key; adopts the one Redis keeps. At each
+    /// connection and at each new UTC day (heartbeat).
+    void sync_address_key();
+    void sync_address_key_daily();
+    /// Once, at the first connection: the reports in the log that still count.
+    void load_report_log();
+    /// The gathered events as one E to every node, and the reports to the log.
+    void flush_abuse();
+    /// The reports among `events` into the log in Redis, trimmed.
+    void log_reports(const std::vector<abuse_event>& events);
+    void on_abuse_events(const wire_message& w);
+
     // node_liveness.cpp: heartbeats, leases, dead nodes, the subscription's probe.
     void start_heartbeats();
     void heartbeat();
@@ -373,6 +395,19 @@ private:
     std::unordered_map<std::string, std::vector<std::uint64_t>> acks_owed_;
     asio::steady_timer ack_timer_{io_};
     bool ack_timer_armed_ = false;
+    /// Set and cleared by the daemon's thread, used on the cluster thread:
+    /// the controls die before the node does (node_abuse.cpp).
+    std::mutex abuse_mutex_;
+    abuse::controls* abuse_ = nullptr;
+    std::unique_ptr<abuse::event_sink> forwarder_;
+    redis::script address_key_script_{std::string(address_key_script())};
+    std::int64_t address_key_day_ = -1;  ///< the UTC day of the last sync
+    bool address_key_needed_ = false;    ///< controls are shared: ready needs the key
+    bool address_key_adopted_ = false;   ///< we hold the cluster's key
+    bool report_log_loaded_ = false;
+    std::vector<abuse_event> abuse_out_;
+    asio::steady_timer abuse_timer_{io_};
+    bool abuse_timer_armed_ = false;
     /// Set and cleared by the daemon's thread, read on the cluster thread:
     /// the directory dies before the node does.
     std::mutex tokens_mutex_;

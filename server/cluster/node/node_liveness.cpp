@@ -26,6 +26,7 @@ void node::impl::heartbeat() {
         commands_->command({"SET", prefix_ + ":node:" + id_, "1", "PX", std::to_string(lease_ms())},
                            [this](std::optional<redis::reply> r) { note_write(r); });
         pool(touch_args(prefix_, id_, ttl_ms()));
+        sync_address_key_daily();
     }
     // Our own heartbeat is the probe of our subscription: a connection
     // that looks fine and delivers nothing is made again.

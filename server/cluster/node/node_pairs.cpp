@@ -132,6 +132,10 @@ void node::impl::on_message(std::string_view channel, std::string_view payload) 
     auto w = decode(payload);
     if (!w) return;
     if (channel == heartbeats_) {
+        if (w->kind == wire_kind::abuse_events) {
+            on_abuse_events(*w);
+            return;
+        }
         if (w->kind != wire_kind::heartbeat) return;
         if (w->from == id_)
             heard_own_heartbeat();

@@ -26,6 +26,7 @@ void node::impl::send_join(member& m) {
     r.member = m.id;
     r.node = id_;
     r.mode = m.mode;
+    r.pool = m.shadowed ? "shadow" : "default";
     r.joined_ms = m.joined_ms;
     r.now_ms = wall_ms();
     r.window_ms = opts_.interest_timeout.count();
@@ -142,7 +143,13 @@ void node::impl::arm_rematch(member& m) {
     });
 }
 
-void node::impl::on_redis_connected() { fetch_generation(); }
+void node::impl::on_redis_connected() {
+    // Before the generation: its answer ends `degraded`, and by then the
+    // address key (answered first on this connection) is the cluster's.
+    sync_address_key();
+    load_report_log();
+    fetch_generation();
+}
 
 void node::impl::fetch_generation() {
     // The generation tells a restarted, empty Redis from the one we
@@ -178,8 +185,12 @@ void node::impl::on_redis_lost() {
 }
 
 void node::impl::update_degraded() {
+    // With abuse controls to share, a node is ready only once it hashes
+    // addresses as the others do: a client hashed under its own key would
+    // escape the cluster's counters for its whole connection.
     const bool now =
-        !(commands_->connected() && subscriber_->subscribed() && !generation_.empty() && writable_);
+        !(commands_->connected() && subscriber_->subscribed() && !generation_.empty() &&
+          writable_ && (!address_key_needed_ || address_key_adopted_));
     if (now == counters.degraded.load(std::memory_order_relaxed)) return;
     counters.degraded.store(now, std::memory_order_relaxed);
     on_degraded_changed(now);

@@ -1,0 +1,224 @@
+// The abuse controls in cluster mode (issue 19; docs/architecture.md, Abuse
+// controls in cluster mode): reports and skips counted on one node count on
+// every node, the shadow pool holds across nodes, and a node that starts
+// later learns the standings from Redis. So a client cannot escape them by
+// landing on another node.
+//
+// Every abuse counter is per address: each client binds its own 127.0.0.x
+// source address, as tests/e2e/abuse_test.cpp does.
+
+#include "cluster_fixture.hpp"
+#include "lifecycle.hpp"
+#include "ops_helpers.hpp"
+
+#include <algorithm>
+#include <thread>
+
+using namespace onymous::test;
+
+namespace {
+
+/// A plain client of `node` from `source` (127.0.0.x).
+ws_client client_from(const daemon_process& node, const std::string& source) {
+    connect_options options;
+    options.tls = false;
+    options.link.source_address = source;
+    return open_client(node, options);
+}
+
+/// `target` meets `reporter` (both idle, nobody else waiting), the reporter
+/// reports it and leaves; `target` is idle again.
+void report_once(ws_client& target, ws_client& reporter) {
+    pair(target, reporter);
+    reporter.send_json({{"type", "report"}});
+    expect_type(reporter, "reported");
+    reporter.send_json({{"type", "leave"}});
+    expect_type(reporter, "left");
+    expect_type(target, "partner_left");
+}
+
+/// Waits until the pool in Redis holds `count` waiters: a join's `waiting`
+/// comes before the node has queued it there.
+void await_pool(cluster& c, std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + allowance(10s);
+    while (c.pooled_waiters() != count && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);
+    REQUIRE(c.pooled_waiters() == count);
+}
+
+/// An error `code` for `ref` with retryAfterMs; returns that.
+std::int64_t expect_retry_after(ws_client& client, std::string_view code, std::string_view ref) {
+    const json message = expect_type(client, "error");
+    INFO(message.dump());
+    REQUIRE(message.value("code", "") == code);
+    REQUIRE(message.value("ref", "") == ref);
+    REQUIRE(message["retryAfterMs"].is_number_integer());
+    return message["retryAfterMs"].get<std::int64_t>();
+}
+
+const std::vector<config_override> shadow_settings{
+    {"abuse.shadow_threshold", 3},
+    {"abuse.suspend_threshold", 100},
+    {"abuse.report_window", "10m"},
+    {"abuse.shadow_duration", "10m"},
+};
+
+}  // namespace
+
+TEST_CASE("a client reported on one node stays in the shadow pool on another",
+          "[cluster_abuse][cluster_abuse_test][cluster]") {
+    cluster c({.nodes = 2, .extra = shadow_settings});
+    daemon_process& a = c.node(0);
+    daemon_process& b = c.node(1);
+
+    // t1 is reported by three people on node a, t2 by three on node b.
+    std::vector<ws_client> on_a, on_b;
+    for (const auto* source : {"127.0.0.11", "127.0.0.12", "127.0.0.13"})
+        on_a.push_back(client_from(a, source));
+    for (const auto* source : {"127.0.0.14", "127.0.0.15", "127.0.0.16"})
+        on_b.push_back(client_from(b, source));
+    {
+        auto t1 = client_from(a, "127.0.0.21");
+        for (auto& reporter : on_a) report_once(t1, reporter);
+        auto t2 = client_from(b, "127.0.0.22");
+        for (auto& reporter : on_b) report_once(t2, reporter);
+    }
+    // Each node counted three reports and heard the other's three.
+    for (auto* node : {&a, &b}) {
+        wait_for_sample(*node, "onymous_addresses_shadowed", {}, 2);
+        wait_for_sample(*node, "onymous_reports_total", {{"outcome", "counted"}}, 3);
+        wait_for_sample(*node, "onymous_cluster_abuse_events_total", {{"direction", "received"}},
+                        3);
+    }
+
+    // t1 comes back on node b, t2 on node a: new connections, same addresses.
+    auto t1 = client_from(b, "127.0.0.21");
+    auto t2 = client_from(a, "127.0.0.22");
+    auto u1 = client_from(a, "127.0.0.31");
+    auto u2 = client_from(b, "127.0.0.32");
+
+    // t1 waits first. An unflagged u1 would take it (the only waiter); it
+    // meets u2 instead, on the other node, and t1 is nobody's candidate.
+    join(t1);
+    await_pool(c, 1);
+    join(u1);
+    await_pool(c, 2);
+    join(u2);
+    expect_pairing(u1, u2);
+    ping_pong(t1);  // nothing came to t1 before this answer
+
+    // Another flagged client, on the other node, is t1's partner.
+    join(t2);
+    expect_pairing(t1, t2);
+
+    // And the unflagged meet the unflagged again.
+    u1.send_json({{"type", "next"}});
+    expect_type(u1, "waiting");
+    expect_type(u2, "partner_left");
+    join(u2);
+    expect_pairing(u1, u2);
+    finish(a);
+    finish(b);
+}
+
+TEST_CASE("suspension follows a client to another node",
+          "[cluster_abuse][cluster_abuse_test][cluster]") {
+    cluster c({.nodes = 2,
+               .extra = {{"abuse.shadow_threshold", 2},
+                         {"abuse.suspend_threshold", 2},
+                         {"abuse.report_window", "10m"},
+                         {"abuse.shadow_duration", "10m"}}});
+    daemon_process& a = c.node(0);
+    daemon_process& b = c.node(1);
+    {
+        auto target = client_from(a, "127.0.0.41");
+        auto r1 = client_from(a, "127.0.0.42");
+        auto r2 = client_from(a, "127.0.0.43");
+        report_once(target, r1);
+        report_once(target, r2);
+    }
+    wait_for_sample(b, "onymous_addresses_suspended", {}, 1);
+
+    auto target = client_from(b, "127.0.0.41");
+    target.send_json(join_message("text"));
+    const auto retry = expect_retry_after(target, "suspended", "join");
+    CHECK(retry > 0);
+    CHECK(retry <= 600'000);
+    // Another address on that node is not suspended.
+    auto other = client_from(b, "127.0.0.44");
+    join(other);
+    finish(a);
+    finish(b);
+}
+
+TEST_CASE("the skip throttle counts a client's next on every node",
+          "[cluster_abuse][cluster_abuse_test][cluster]") {
+    cluster c({.nodes = 2, .extra = {{"abuse.skips_per_minute", 2}}});
+    daemon_process& a = c.node(0);
+    daemon_process& b = c.node(1);
+    {
+        auto client = client_from(a, "127.0.0.51");
+        join(client);
+        for (int i = 0; i < 2; ++i) {
+            client.send_json({{"type", "next"}});
+            expect_type(client, "waiting");
+        }
+    }
+    wait_for_sample(b, "onymous_cluster_abuse_events_total", {{"direction", "received"}}, 2);
+
+    // On node b, its third next of the minute is refused, and the refusals
+    // double as on one node.
+    auto client = client_from(b, "127.0.0.51");
+    join(client);
+    client.send_json({{"type", "next"}});
+    const auto first = expect_retry_after(client, "rate_limited", "next");
+    CHECK(first > 0);
+    CHECK(first <= 60'000);
+    client.send_json({{"type", "next"}});
+    CHECK(expect_retry_after(client, "rate_limited", "next") == 2 * first);
+    // Another address on node b has its own minute.
+    auto other = client_from(b, "127.0.0.52");
+    join(other);
+    other.send_json({{"type", "next"}});
+    expect_type(other, "waiting");
+    finish(a);
+    finish(b);
+}
+
+TEST_CASE("a node that starts later learns who is shadowed from Redis",
+          "[cluster_abuse][cluster_abuse_test][cluster]") {
+    cluster c({.nodes = 1, .extra = shadow_settings});
+    daemon_process& a = c.node(0);
+    {
+        auto target = client_from(a, "127.0.0.61");
+        for (const auto* source : {"127.0.0.62", "127.0.0.63", "127.0.0.64"}) {
+            auto reporter = client_from(a, source);
+            report_once(target, reporter);
+        }
+    }
+    wait_for_sample(a, "onymous_addresses_shadowed", {}, 1);
+    // Published, and so (in order on one connection) logged.
+    wait_for_sample(a, "onymous_cluster_abuse_events_total", {{"direction", "sent"}}, 3);
+    // The log in Redis holds the three reports as hashes, nothing else.
+    const std::string log = c.redis.cli({"ZRANGE", "test:abuse:reports", "0", "-1"});
+    CHECK(std::count(log.begin(), log.end(), ':') == 3);
+    CHECK(log.find("127.0.0") == std::string::npos);
+
+    daemon_process& late = c.start_node();
+    c.await_connected();
+    wait_for_sample(late, "onymous_addresses_shadowed", {}, 1);
+
+    // On the new node, the shadowed address meets no one unflagged.
+    auto target = client_from(late, "127.0.0.61");
+    auto u1 = client_from(late, "127.0.0.71");
+    auto u2 = client_from(a, "127.0.0.72");
+    join(target);
+    await_pool(c, 1);
+    join(u1);
+    await_pool(c, 2);
+    join(u2);
+    expect_pairing(u1, u2);
+    ping_pong(target);
+    finish(a);
+    finish(late);
+}
