@@ -159,7 +159,7 @@ private:
     void make_matcher() {
         if (settings_.cluster) {
             cluster::node_options opts{*settings_.cluster, settings_.matching.interest_timeout,
-                                       settings_.matching.rematch_cooldown};
+                                       settings_.matching.rematch_cooldown, true};
             auto node = std::make_unique<cluster::node>(std::move(opts));
             cluster_ = node.get();
             matcher_ = std::move(node);

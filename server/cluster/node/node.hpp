@@ -43,6 +43,9 @@ struct node_options {
     config::cluster_settings settings;
     std::chrono::milliseconds interest_timeout{5000};
     std::chrono::milliseconds rematch_cooldown{30000};
+    /// share_abuse() will be called: the node is not ready until it holds
+    /// the cluster's address key.
+    bool shares_abuse = false;
 };
 
 class node final : public match::matchmaker, public session::elsewhere {

@@ -50,12 +50,9 @@ void node::impl::share_abuse(abuse::controls* controls) {
     // The cluster thread may have met Redis already (it starts before the
     // daemon has its controls).
     asio::post(io_, [this] {
-        address_key_needed_ = true;
-        if (commands_->connected()) {
-            sync_address_key();
-            load_report_log();
-        }
-        update_degraded();
+        if (!commands_->connected()) return;  // on_redis_connected does it
+        sync_address_key();
+        load_report_log();
     });
 }
 

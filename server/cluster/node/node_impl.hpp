@@ -401,9 +401,9 @@ private:
     abuse::controls* abuse_ = nullptr;
     std::unique_ptr<abuse::event_sink> forwarder_;
     redis::script address_key_script_{std::string(address_key_script())};
-    std::int64_t address_key_day_ = -1;  ///< the UTC day of the last sync
-    bool address_key_needed_ = false;    ///< controls are shared: ready needs the key
-    bool address_key_adopted_ = false;   ///< we hold the cluster's key
+    std::int64_t address_key_day_ = -1;             ///< the UTC day of the last sync
+    bool address_key_needed_ = opts_.shares_abuse;  ///< ready needs the cluster's key
+    bool address_key_adopted_ = false;              ///< we hold the cluster's key
     bool report_log_loaded_ = false;
     std::vector<abuse_event> abuse_out_;
     asio::steady_timer abuse_timer_{io_};
