@@ -7,11 +7,10 @@
 // Every abuse counter is per address: each client binds its own 127.0.0.x
 // source address, as tests/e2e/abuse_test.cpp does.
 
+#include "abuse_helpers.hpp"
 #include "cluster_fixture.hpp"
 #include "lifecycle.hpp"
 #include "ops_helpers.hpp"
-
-#include <onymous/abuse/proof_of_work.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -19,25 +18,6 @@
 using namespace onymous::test;
 
 namespace {
-
-/// A plain client of `node` from `source` (127.0.0.x).
-ws_client client_from(const daemon_process& node, const std::string& source) {
-    connect_options options;
-    options.tls = false;
-    options.link.source_address = source;
-    return open_client(node, options);
-}
-
-/// `target` meets `reporter` (both idle, nobody else waiting), the reporter
-/// reports it and leaves; `target` is idle again.
-void report_once(ws_client& target, ws_client& reporter) {
-    pair(target, reporter);
-    reporter.send_json({{"type", "report"}});
-    expect_type(reporter, "reported");
-    reporter.send_json({{"type", "leave"}});
-    expect_type(reporter, "left");
-    expect_type(target, "partner_left");
-}
 
 /// Waits until the pool in Redis holds `count` waiters: a join's `waiting`
 /// comes before the node has queued it there.
@@ -48,26 +28,8 @@ void await_pool(cluster& c, std::size_t count) {
     REQUIRE(c.pooled_waiters() == count);
 }
 
-/// An error `code` for `ref` with retryAfterMs; returns that.
-std::int64_t expect_retry_after(ws_client& client, std::string_view code, std::string_view ref) {
-    const json message = expect_type(client, "error");
-    INFO(message.dump());
-    REQUIRE(message.value("code", "") == code);
-    REQUIRE(message.value("ref", "") == ref);
-    REQUIRE(message["retryAfterMs"].is_number_integer());
-    return message["retryAfterMs"].get<std::int64_t>();
-}
-
-/// The challenge a hello or waiting carries.
-onymous::abuse::challenge challenge_of(const json& message) {
-    INFO(message.dump());
-    REQUIRE(message.contains("challenge"));
-    const json& c = message.at("challenge");
-    return {c.at("prefix").get<std::string>(), c.at("bits").get<unsigned>(),
-            c.at("count").get<unsigned>(), c.at("expiresMs").get<std::uint64_t>()};
-}
-
-json proof_for(const json& message) { return onymous::abuse::solve(challenge_of(message)).nonces; }
+/// A proof of the challenge `message` (hello or waiting) carries.
+json proof_of(const json& message) { return proof_for(challenge_of(message)); }
 
 const std::vector<config_override> shadow_settings{
     {"abuse.shadow_threshold", 3},
@@ -179,7 +141,7 @@ TEST_CASE("proof of work in cluster mode: proofs of each node's challenges, once
     auto a_again = client_from(c.node(1), "127.0.0.81");
 
     // A proof of node 0's challenge is no proof on node 1, even for the same address.
-    const json a_proof = proof_for(a.history().front());
+    const json a_proof = proof_of(a.history().front());
     a_again.send_json({{"type", "join"}, {"mode", "text"}, {"proof", a_proof}});
     expect_error(a_again, "invalid_proof", "join");
     a_again.send_json(join_message("text"));
@@ -188,7 +150,7 @@ TEST_CASE("proof of work in cluster mode: proofs of each node's challenges, once
     // Valid proofs on their own nodes: the two meet across nodes.
     a.send_json({{"type", "join"}, {"mode", "text"}, {"proof", a_proof}});
     const json waiting = expect_type(a, "waiting");
-    b.send_json({{"type", "join"}, {"mode", "text"}, {"proof", proof_for(b.history().front())}});
+    b.send_json({{"type", "join"}, {"mode", "text"}, {"proof", proof_of(b.history().front())}});
     expect_type(b, "waiting");
     expect_pairing(a, b);
 
@@ -196,7 +158,7 @@ TEST_CASE("proof of work in cluster mode: proofs of each node's challenges, once
     // `waiting` gave); a proof of that one is taken.
     a.send_json({{"type", "next"}, {"proof", a_proof}});
     expect_error(a, "invalid_proof", "next");
-    a.send_json({{"type", "next"}, {"proof", proof_for(waiting)}});
+    a.send_json({{"type", "next"}, {"proof", proof_of(waiting)}});
     expect_type(a, "waiting");
     expect_type(b, "partner_left");
     wait_for_sample(c.node(0), "onymous_proofs_total", {{"result", "verified"}}, 2);

@@ -6,35 +6,14 @@
 // loopback: each client here binds its own 127.0.0.x source address (the
 // loopback /8 is all local on Linux), as address_limits_test does.
 
+#include "abuse_helpers.hpp"
 #include "helpers.hpp"
 #include "lifecycle.hpp"
 #include "ops_helpers.hpp"
 
-#include <onymous/abuse/proof_of_work.hpp>
-
 using namespace onymous::test;
 
 namespace {
-
-/// A client on the plain listener from `source` (127.0.0.x).
-ws_client client_from(const daemon_process& daemon, const std::string& source) {
-    connect_options options;
-    options.tls = false;
-    options.link.source_address = source;
-    return open_client(daemon, options);
-}
-
-/// The challenge a hello or waiting carries.
-onymous::abuse::challenge challenge_of(const json& message) {
-    INFO(message.dump());
-    REQUIRE(message.contains("challenge"));
-    const json& c = message.at("challenge");
-    return {c.at("prefix").get<std::string>(), c.at("bits").get<unsigned>(),
-            c.at("count").get<unsigned>(), c.at("expiresMs").get<std::uint64_t>()};
-}
-
-/// The nonces of the reference solver for `c`.
-json proof_for(const onymous::abuse::challenge& c) { return onymous::abuse::solve(c).nonces; }
 
 json join_with(const json& proof) {
     json m = join_message("text");
@@ -42,37 +21,11 @@ json join_with(const json& proof) {
     return m;
 }
 
-/// An error with `code` and `ref` that carries "retryAfterMs" (and nothing
-/// else); returns that.
-std::int64_t expect_retry_after(ws_client& client, std::string_view code, std::string_view ref) {
-    const json message = expect_type(client, "error");
-    INFO("expected error " << code << " ref " << ref << " with retryAfterMs, got "
-                           << message.dump());
-    REQUIRE(message.value("code", "") == code);
-    REQUIRE(message.value("ref", "") == ref);
-    REQUIRE(message.contains("message"));
-    REQUIRE(message.contains("retryAfterMs"));
-    REQUIRE(message.size() == 5);
-    REQUIRE(message["retryAfterMs"].is_number_integer());
-    return message["retryAfterMs"].get<std::int64_t>();
-}
-
 /// A counter or gauge as /metrics shows it (0 when absent).
 double sample(const daemon_process& daemon, std::string_view name, const label_set& labels = {}) {
     const auto exposition = scrape(daemon);
     const auto* s = exposition.sample(name, labels);
     return s ? s->value : 0;
-}
-
-/// `target` meets `reporter` (both idle, nobody else waiting), the reporter
-/// reports it and leaves; `target` is idle again.
-void report_once(ws_client& target, ws_client& reporter) {
-    pair(target, reporter);
-    reporter.send_json({{"type", "report"}});
-    expect_type(reporter, "reported");
-    reporter.send_json({{"type", "leave"}});
-    expect_type(reporter, "left");
-    expect_type(target, "partner_left");
 }
 
 }  // namespace
