@@ -1,5 +1,7 @@
 #include <onymous/abuse/proof_of_work.hpp>
+
 #include <onymous/abuse/replay_guard.hpp>
+#include <onymous/text/codecs.hpp>
 
 #include "abuse/sha256.hpp"
 
@@ -22,44 +24,6 @@ constexpr std::size_t prefix_chars = prefix_bytes / 3 * 4;  ///< 33 bytes: no pa
 static_assert(prefix_bytes % 3 == 0 && prefix_chars == 44);
 
 using raw_prefix = std::array<std::uint8_t, prefix_bytes>;
-
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string encode(const raw_prefix& raw) {
-    std::string out;
-    out.reserve(prefix_chars);
-    for (std::size_t i = 0; i < raw.size(); i += 3) {
-        const std::uint32_t group = (std::uint32_t{raw[i]} << 16) |
-                                    (std::uint32_t{raw[i + 1]} << 8) | std::uint32_t{raw[i + 2]};
-        for (int shift = 18; shift >= 0; shift -= 6) out.push_back(alphabet[(group >> shift) & 63]);
-    }
-    return out;
-}
-
-int sextet(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-bool decode(std::string_view text, raw_prefix& out) {
-    if (text.size() != prefix_chars) return false;
-    for (std::size_t i = 0, o = 0; i < text.size(); i += 4, o += 3) {
-        std::uint32_t group = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            const int v = sextet(text[i + j]);
-            if (v < 0) return false;
-            group = (group << 6) | static_cast<std::uint32_t>(v);
-        }
-        out[o] = static_cast<std::uint8_t>(group >> 16);
-        out[o + 1] = static_cast<std::uint8_t>(group >> 8);
-        out[o + 2] = static_cast<std::uint8_t>(group);
-    }
-    return true;
-}
 
 challenge_id mac_of(const pow_key& key, const raw_prefix& raw) {
     const auto full = detail::hmac_sha256(key, std::span(raw.data(), signed_size));
@@ -160,7 +124,7 @@ challenge proof_of_work::issue(unsigned bits, unsigned count, time_point now,
     for (int i = 0; i < 8; ++i) raw[9 + i] = static_cast<std::uint8_t>(nonce >> (56 - 8 * i));
     const challenge_id mac = mac_of(key_, raw);
     std::copy(mac.mac.begin(), mac.mac.end(), raw.begin() + signed_size);
-    c.prefix = encode(raw);
+    c.prefix = text::to_base64url(raw);
     return c;
 }
 
@@ -173,8 +137,8 @@ checked_proof proof_of_work::check(std::string_view prefix, std::span<const std:
     // prefix that does not decode is not one of ours, like a wrong MAC.
     raw_prefix raw{};
     out.result = proof_result::foreign;
-    if (!decode(prefix, raw) || raw[0] != version || raw[7] > max_bits || raw[8] == 0 ||
-        raw[8] > max_count)
+    if (!text::from_base64url(prefix, raw) || raw[0] != version || raw[7] > max_bits ||
+        raw[8] == 0 || raw[8] > max_count)
         return out;
     out.result = proof_result::malformed;
     if (!well_formed(proof, raw[8])) return out;

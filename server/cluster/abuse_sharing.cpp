@@ -1,5 +1,7 @@
 #include <onymous/cluster/abuse_sharing.hpp>
 
+#include <onymous/text/codecs.hpp>
+
 #include <charconv>
 
 namespace onymous::cluster {
@@ -88,31 +90,18 @@ std::optional<abuse_event> parse_log_member(std::string_view member) {
 }
 
 std::string encode_address_key(std::int64_t day, const address::hash_key& key) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out = std::to_string(day);
-    out += ' ';
-    for (const std::uint8_t b : key) {
-        out += digits[b >> 4];
-        out += digits[b & 0xf];
-    }
-    return out;
+    return std::to_string(day) + ' ' + text::to_hex(key);
 }
 
 std::optional<std::pair<std::int64_t, address::hash_key>> decode_address_key(
-    std::string_view text) {
-    const auto space = text.find(' ');
+    std::string_view stored) {
+    const auto space = stored.find(' ');
     if (space == std::string_view::npos) return std::nullopt;
     std::int64_t day = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + space, day);
-    if (ec != std::errc() || end != text.data() + space || day < 0) return std::nullopt;
-    const std::string_view hex = text.substr(space + 1);
+    const auto [end, ec] = std::from_chars(stored.data(), stored.data() + space, day);
+    if (ec != std::errc() || end != stored.data() + space || day < 0) return std::nullopt;
     address::hash_key key{};
-    if (hex.size() != key.size() * 2) return std::nullopt;
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        const auto byte = hex_number(hex.substr(i * 2, 2));
-        if (!byte) return std::nullopt;
-        key[i] = static_cast<std::uint8_t>(*byte);
-    }
+    if (!text::from_hex(stored.substr(space + 1), key)) return std::nullopt;
     return std::pair{day, key};
 }
 

@@ -1,5 +1,7 @@
 #include <onymous/session/credentials.hpp>
 
+#include <onymous/text/codecs.hpp>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -22,25 +24,6 @@ std::array<unsigned char, N> random_bytes() {
     return bytes;
 }
 
-std::string base64url(const unsigned char* data, std::size_t size) {
-    static constexpr char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((size * 4 + 2) / 3);
-    std::uint32_t bits = 0;
-    int pending = 0;
-    for (std::size_t i = 0; i < size; ++i) {
-        bits = (bits << 8) | data[i];
-        pending += 8;
-        while (pending >= 6) {
-            pending -= 6;
-            out.push_back(alphabet[(bits >> pending) & 0x3f]);
-        }
-    }
-    if (pending > 0) out.push_back(alphabet[(bits << (6 - pending)) & 0x3f]);
-    return out;
-}
-
 std::string base64(const unsigned char* data, std::size_t size) {
     std::string out(4 * ((size + 2) / 3), '\0');
     const int written =
@@ -49,22 +32,11 @@ std::string base64(const unsigned char* data, std::size_t size) {
     return out;
 }
 
-std::string hex(const unsigned char* data, std::size_t size) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out.push_back(digits[data[i] >> 4]);
-        out.push_back(digits[data[i] & 0xf]);
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string new_resume_token() {
     const auto bytes = random_bytes<16>();
-    return base64url(bytes.data(), bytes.size());
+    return text::to_base64url(bytes);
 }
 
 protocol::ice_server mint_turn_credentials(const std::vector<std::string>& urls,
@@ -75,7 +47,7 @@ protocol::ice_server mint_turn_credentials(const std::vector<std::string>& urls,
         std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count();
     protocol::ice_server server;
     server.urls = urls;
-    server.username = std::to_string(seconds) + ":" + hex(nonce.data(), nonce.size());
+    server.username = std::to_string(seconds) + ":" + text::to_hex(nonce);
 
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_size = 0;

@@ -1,5 +1,7 @@
 #include "node_impl.hpp"
 
+#include <onymous/text/codecs.hpp>
+
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -11,13 +13,7 @@ std::string random_id(std::size_t bytes) {
     std::vector<unsigned char> raw(bytes);
     if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
         throw std::runtime_error("no random bytes for a cluster id");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : raw) {
-        out += hex[b >> 4];
-        out += hex[b & 0xf];
-    }
-    return out;
+    return text::to_hex(raw);
 }
 
 std::int64_t wall_ms() {
