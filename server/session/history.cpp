@@ -7,7 +7,10 @@ namespace onymous::session {
 void history::push(std::uint64_t seq, frame text) {
     const auto size = text->size();
     bytes_ += size;
-    if (seq > handed_) unhanded_bytes_ += size;
+    if (seq > handed_) {
+        unhanded_bytes_ += size;
+        ++unhanded_count_;
+    }
     if (gauge_) gauge_->fetch_add(size, std::memory_order_relaxed);
     entries_.push_back({seq, std::move(text)});
     trim();
@@ -18,7 +21,10 @@ void history::handed(std::uint64_t seq) {
     const auto newest = std::make_reverse_iterator(entries_.end());
     const auto oldest = std::make_reverse_iterator(entries_.begin());
     for (auto it = newest; it != oldest && it->seq > handed_; ++it)
-        if (it->seq <= seq) unhanded_bytes_ -= it->text->size();
+        if (it->seq <= seq) {
+            unhanded_bytes_ -= it->text->size();
+            --unhanded_count_;
+        }
     if (seq > handed_) handed_ = seq;
     trim();
 }
@@ -31,7 +37,7 @@ void history::acknowledge(std::uint64_t seq) {
 
 void history::trim() {
     // Written means handed and no longer held by the connection's queue.
-    while (bytes_ - unhanded_bytes_ > max_unacked_bytes_ && !entries_.empty() &&
+    while (written_cost() > max_unacked_bytes_ && !entries_.empty() &&
            entries_.front().seq <= handed_ && entries_.front().text.use_count() == 1)
         pop_oldest();
 }
@@ -44,7 +50,10 @@ void history::pop_oldest() {
     auto& oldest = entries_.front();
     const auto size = oldest.text->size();
     bytes_ -= size;
-    if (oldest.seq > handed_) unhanded_bytes_ -= size;
+    if (oldest.seq > handed_) {
+        unhanded_bytes_ -= size;
+        --unhanded_count_;
+    }
     if (gauge_) gauge_->fetch_sub(size, std::memory_order_relaxed);
     entries_.pop_front();
 }

@@ -18,7 +18,7 @@ signaling_session::signaling_session(session_context& ctx, home& h,
       snapshot_(config ? std::move(config) : ctx.initial()),
       home_(h),
       account_(std::make_shared<memory::account>(ctx.budget)),
-      history_(settings().limits.max_unacked_bytes, &h.history_gauge()),
+      history_(settings().limits.max_unacked_bytes, &h.history_gauge(), history::message_overhead),
       errors_(settings().limits.max_errors, settings().error_window),
       limits_(settings().limits, settings().now()) {}
 

@@ -43,6 +43,29 @@ TEST_CASE("relay_text of a candidate is finish(make_candidate) byte for byte",
               finish(make_candidate(m), 18446744073709551615u));
 }
 
+TEST_CASE("a relayed text is reserved once: no growth, in relay_text or append_seq",
+          "[protocol][relay_text]") {
+    // A frame is held for resume as it was built: a string that outgrew its
+    // reservation doubled, and the history kept twice its bytes.
+    const std::string line =
+        "candidate:3574150153 1 udp 41885695 198.51.100.7 46243 typ relay raddr 0.0.0.0 rport 0 "
+        "generation 0 ufrag abcd network-id 1 network-cost 999";
+    std::vector<std::string> texts;
+    texts.push_back(relay_text(candidate_message{}));
+    texts.push_back(relay_text(
+        candidate_message{ice_candidate{line, std::string("0"), 65535, std::string("abcd")}}));
+    texts.push_back(
+        relay_text(candidate_message{ice_candidate{line, std::nullopt, 0, std::nullopt}}));
+    texts.push_back(relay_text(sdp_message{sdp_kind::offer, "v=0\r\ns=-\r\na=ice-ufrag:abcd\r\n"}));
+    for (auto& text : texts) {
+        INFO(text);
+        const auto capacity = text.capacity();
+        CHECK(capacity <= text.size() + 64);
+        append_seq(text, 18446744073709551615u);
+        CHECK(text.capacity() == capacity);
+    }
+}
+
 TEST_CASE("append_json_string escapes as nlohmann does", "[protocol][relay_text]") {
     std::string all;
     for (int c = 1; c < 0x80; ++c) all.push_back(static_cast<char>(c));

@@ -62,6 +62,41 @@ TEST_CASE("an ack forgets everything up to its seq", "[session][history]") {
     }
 }
 
+TEST_CASE("the bound counts what holding each written message costs, not only its text",
+          "[session][history]") {
+    // 1000 bytes of bound, 60-byte texts costing 100 more each to hold: 6
+    // of them (960), not the 16 whose texts alone would fit.
+    history h(1000, nullptr, 100);
+    push_written(h, 1, 20, 60);
+    CHECK(h.size() == 6);
+    CHECK(h.bytes() == 360);  // bytes() and the gauge count the texts
+    CHECK(h.written_cost() == 960);
+    CHECK(h.holds_after(14, 20));
+    CHECK_FALSE(h.holds_after(13, 20));
+
+    SECTION("messages not yet handed cost nothing against the bound") {
+        h.push(21, text_of(60));
+        h.push(22, text_of(60));
+        CHECK(h.size() == 8);
+        CHECK(h.written_cost() == 960);
+        h.handed(22);  // now written: two older ones make room
+        CHECK(h.size() == 6);
+        CHECK(h.written_cost() == 960);
+        CHECK(h.holds_after(16, 22));
+    }
+    SECTION("an ack gives back the overhead with the text") {
+        h.acknowledge(18);
+        CHECK(h.size() == 2);
+        CHECK(h.written_cost() == 320);
+    }
+}
+
+TEST_CASE("a session's history counts a frame's shared block and slot", "[session][history]") {
+    // The frame's shared block alone is one 80-byte allocation
+    // (memory::charged_text); the slot 24 bytes; the text's malloc header 16.
+    CHECK(history::message_overhead >= 80 + 24 + 16);
+}
+
 TEST_CASE("without acks, written messages are bounded by max_unacked_bytes", "[session][history]") {
     history h(100);
     push_written(h, 1, 3, 40);  // 120 > 100: the oldest goes

@@ -6,7 +6,10 @@
 // An ack forgets everything up to its seq. Of what remains, the messages
 // already written to the connection are bounded by limits.max_unacked_bytes:
 // past it the oldest of them go (not from the connection), and a resume from
-// before them can no longer be served. A message not yet written stays: the
+// before them can no longer be served. The bound counts what holding a
+// message costs, not only its text: each one also holds a shared block and a
+// slot here (per_message_overhead), which for a client that never acks was a
+// fifth of the memory its history took. A message not yet written stays: the
 // connection's own bound (limits.max_outbound_bytes) covers it, and in the
 // resume grace the session bounds it (unhanded_bytes()).
 //
@@ -28,10 +31,24 @@ namespace onymous::session {
 
 class history {
 public:
+    /// What holding one message costs the heap beside its text, as the
+    /// bound counts it: the frame's shared block (control block, charging
+    /// allocator and string object: one 80-byte allocation), the malloc
+    /// header and rounding of the text (about 16), and the message's slot
+    /// here (24 bytes, up to twice that with the fifo's slack). Measured with
+    /// heaptrack on bench/memory's churn without acks.
+    static constexpr std::size_t message_overhead = 128;
+
     /// Adds what it holds to `gauge` (/metrics), if given. The frames
     /// themselves are charged to the budget when made (memory::charged_text).
-    explicit history(std::size_t max_unacked_bytes, std::atomic<std::uint64_t>* gauge = nullptr)
-        : max_unacked_bytes_(max_unacked_bytes), gauge_(gauge) {}
+    /// Written messages are bounded by `max_unacked_bytes` counting each one
+    /// as its size plus `per_message_overhead` (the session passes
+    /// message_overhead); bytes() and the gauge count the texts only.
+    explicit history(std::size_t max_unacked_bytes, std::atomic<std::uint64_t>* gauge = nullptr,
+                     std::size_t per_message_overhead = 0)
+        : max_unacked_bytes_(max_unacked_bytes),
+          per_message_overhead_(per_message_overhead),
+          gauge_(gauge) {}
     ~history() { clear(); }
     history(const history&) = delete;
     history& operator=(const history&) = delete;
@@ -69,6 +86,12 @@ public:
     std::size_t size() const { return entries_.size(); }
     /// Bytes of the messages not yet handed to any connection (the grace).
     std::size_t unhanded_bytes() const { return unhanded_bytes_; }
+    /// What the messages already handed to a connection cost, as the bound
+    /// counts them: their texts plus per_message_overhead each.
+    std::size_t written_cost() const {
+        return bytes_ - unhanded_bytes_ +
+               (entries_.size() - unhanded_count_) * per_message_overhead_;
+    }
     /// The highest seq acknowledged so far.
     std::uint64_t acked() const { return acked_; }
 
@@ -80,9 +103,11 @@ private:
     void pop_oldest();
 
     std::size_t max_unacked_bytes_;
+    std::size_t per_message_overhead_;
     std::atomic<std::uint64_t>* gauge_;
     std::size_t bytes_ = 0;
     std::size_t unhanded_bytes_ = 0;
+    std::size_t unhanded_count_ = 0;
     std::uint64_t handed_ = 0;
     std::uint64_t acked_ = 0;
     memory::small_fifo<entry> entries_;
