@@ -30,7 +30,10 @@ Scenarios:
               pairings/s and join-to-matched latency; with --next-after S the
               pairs chat about S seconds before next; with several --url, the
               SDPs carry an a=x-bench-node line, so pairings are counted
-              same-node or cross-node
+              same-node or cross-node; when hello and waiting carry a
+              proof-of-work challenge (abuse.pow_bits > 0), each is solved on
+              arrival and join/next carry the proof (pow_* figures: what
+              solving cost the generator)
 
 Server:
   --url URL             ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (HOST an
