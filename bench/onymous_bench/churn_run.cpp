@@ -141,7 +141,7 @@ void churn_client::ask(std::string_view text) {
 
 void churn_client::take_challenge(std::string_view message) {
     if (run_.closing()) return;
-    if (auto challenge = challenge_of(message)) proof_ = run_.solver().solve(*challenge);
+    if (auto proof = run_.solver().answer(message)) proof_ = std::move(*proof);
 }
 
 void churn_client::tick(steady::time_point now) {
@@ -154,6 +154,14 @@ void churn_client::tick(steady::time_point now) {
             return;
         }
         ask(R"({"type":"next"})");
+    }
+}
+
+void churn_client::spin(double microseconds) {
+    if (microseconds <= 0) return;
+    const auto until = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                           std::chrono::duration<double, std::micro>(microseconds));
+    while (steady::now() < until) {
     }
 }
 
@@ -208,7 +216,10 @@ void churn_client::on_message(std::string_view text) {
         }
     } acked{*this, text};
     if (state_ == state::stopped || state_ == state::broken) return;
-    if (type == "waiting") return take_challenge(text);
+    if (type == "waiting") {
+        spin(run_.opts().waiting_spin_us);
+        return take_challenge(text);
+    }
     // The window is over and every client is closing: a partner_left from a
     // partner that closed first is no error.
     if (!run_.running()) {

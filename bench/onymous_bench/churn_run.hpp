@@ -57,6 +57,8 @@ private:
     /// one): solve it now, while the pairing goes on, so that the next
     /// `join`/`next` leaves at once, as a client that solves ahead does.
     void take_challenge(std::string_view message);
+    /// Busy for `microseconds` of this thread (--waiting-spin-us).
+    static void spin(double microseconds);
     void fail(const std::string& kind);
     /// The offerer's pairing is negotiated: next now, or after a chat.
     void negotiated();

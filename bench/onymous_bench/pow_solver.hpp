@@ -32,11 +32,11 @@ struct pow_challenge {
 /// the message has none (proof of work off) or it is out of bounds.
 std::optional<pow_challenge> challenge_of(std::string_view message);
 
-/// What solving has cost so far.
+/// What answering challenges has cost so far.
 struct pow_tally {
     std::uint64_t proofs = 0;
     std::uint64_t hashes = 0;
-    double cpu_seconds = 0;  ///< thread CPU time spent in solve()
+    double cpu_seconds = 0;  ///< thread CPU time in answer(): reading and solving
     unsigned max_bits = 0;   ///< the highest difficulty met
     unsigned count = 0;      ///< nonces per proof, of the last challenge
 };
@@ -48,14 +48,16 @@ public:
     pow_solver(const pow_solver&) = delete;
     pow_solver& operator=(const pow_solver&) = delete;
 
-    /// The proof of `c` as the fragment to append to a join or next object:
-    /// `,"proof":["…",…]`. Nonces count up from 0 in hex, so they are
-    /// distinct; another challenge has another prefix, so reuse is fine.
-    std::string solve(const pow_challenge& c);
+    /// The proof for the challenge `message` carries, as the fragment to
+    /// append to a join or next object: `,"proof":["…",…]`; nullopt when it
+    /// carries none. Nonces count up from 0 in hex, so they are distinct;
+    /// another challenge has another prefix, so reuse is fine.
+    std::optional<std::string> answer(std::string_view message);
 
     const pow_tally& tally() const { return tally_; }
 
 private:
+    std::string solve(const pow_challenge& c);
     /// Leading zero bits of SHA-256(text), or at least `enough` of them.
     unsigned zero_bits(std::string_view text, unsigned enough);
 

@@ -22,9 +22,9 @@ void report_proofs(report& out, const churn_run& run, double seconds) {
                 static_cast<std::int64_t>(window.proofs));
     out.number("pow_hashes_per_proof", "hashes per proof (mean, whole run)",
                static_cast<double>(total.hashes) / proofs, "", 1);
-    out.number("pow_solve_us_per_proof", "generator CPU per proof (mean, whole run)",
+    out.number("pow_solve_us_per_proof", "generator CPU per proof, read and solved (mean)",
                total.cpu_seconds * 1e6 / proofs, "us", 1);
-    out.number("pow_solve_cpu_percent", "generator CPU solving, in the window",
+    out.number("pow_solve_cpu_percent", "generator CPU on proofs, in the window",
                seconds >= 0.1 ? 100.0 * window.cpu_seconds / seconds : 0.0, "%", 1);
 }
 
