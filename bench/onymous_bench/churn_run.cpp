@@ -59,6 +59,7 @@ void churn_run::start_window() {
         texts_.push_back({onymous_texts(bodies, true), onymous_texts(bodies, false)});
     }
     running_ = true;
+    pow_window_ = solver_.tally();
     cpu_.start();
     redis_cpu_.start();
     started_ = steady::now();
@@ -93,6 +94,11 @@ void churn_run::stop_window() {
     tick_timer_.cancel();
     cpu_.stop();
     redis_cpu_.stop();
+    const pow_tally before = pow_window_;
+    pow_window_ = solver_.tally();
+    pow_window_.proofs -= before.proofs;
+    pow_window_.hashes -= before.hashes;
+    pow_window_.cpu_seconds -= before.cpu_seconds;
     seconds_ = seconds_between(started_, steady::now());
     ticker_.stop();
     closing_ = true;
@@ -126,7 +132,16 @@ void churn_client::join() { ask(R"({"type":"join","mode":"video"})"); }
 void churn_client::ask(std::string_view text) {
     state_ = state::waiting;
     asked_ = steady::now();
-    connection_.send(text);
+    if (proof_.empty()) return connection_.send(text);
+    // A proof is redeemed by the accepted join or next; the waiting that
+    // answers brings the next challenge.
+    connection_.send_copy(with_proof(text, proof_));
+    proof_.clear();
+}
+
+void churn_client::take_challenge(std::string_view message) {
+    if (run_.closing()) return;
+    if (auto proof = run_.solver().answer(message)) proof_ = std::move(*proof);
 }
 
 void churn_client::tick(steady::time_point now) {
@@ -139,6 +154,14 @@ void churn_client::tick(steady::time_point now) {
             return;
         }
         ask(R"({"type":"next"})");
+    }
+}
+
+void churn_client::spin(double microseconds) {
+    if (microseconds <= 0) return;
+    const auto until = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                           std::chrono::duration<double, std::micro>(microseconds));
+    while (steady::now() < until) {
     }
 }
 
@@ -176,6 +199,7 @@ void churn_client::on_message(std::string_view text) {
         if (run_.opts().ack && !hello.is_discarded() && hello.contains("limits"))
             max_unacked = hello["limits"].value("maxUnackedBytes", std::uint64_t{0});
         acker_.start(max_unacked);
+        take_challenge(text);
         state_ = state::greeted;
         run_.attempted(true,
                        !hello.is_discarded() && hello.value("iceTransportPolicy", "") == "relay");
@@ -191,15 +215,23 @@ void churn_client::on_message(std::string_view text) {
                 self.send_ack(ack);
         }
     } acked{*this, text};
-    if (type == "waiting" || state_ == state::stopped || state_ == state::broken) return;
+    if (state_ == state::stopped || state_ == state::broken) return;
+    if (type == "waiting") {
+        spin(run_.opts().waiting_spin_us);
+        return take_challenge(text);
+    }
     // The window is over and every client is closing: a partner_left from a
     // partner that closed first is no error.
     if (!run_.running()) {
         state_ = state::stopped;
         return;
     }
-    if (type == "error")
+    if (type == "error") {
+        // invalid_proof counts as any refusal; one for an expired challenge
+        // carries its successor.
+        take_challenge(text);
         return run_.errors().add("server error " + std::string(string_field(text, "code")));
+    }
     const auto unexpected = [&] { run_.errors().add("unexpected " + std::string(type)); };
     static constexpr std::string_view next = R"({"type":"next"})";
     if (type == "partner_left") {

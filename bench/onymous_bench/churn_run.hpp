@@ -9,6 +9,7 @@
 #include "acker.hpp"
 #include "common.hpp"
 #include "histogram.hpp"
+#include "pow_solver.hpp"
 #include "proc_stats.hpp"
 
 #include <array>
@@ -50,7 +51,14 @@ private:
         stopped,
         broken
     };
+    /// Sends `join` or `next` (a static text), with the proof when one is due.
     void ask(std::string_view text);
+    /// A challenge arrived (hello, waiting, or the successor of an expired
+    /// one): solve it now, while the pairing goes on, so that the next
+    /// `join`/`next` leaves at once, as a client that solves ahead does.
+    void take_challenge(std::string_view message);
+    /// Busy for `microseconds` of this thread (--waiting-spin-us).
+    static void spin(double microseconds);
     void fail(const std::string& kind);
     /// The offerer's pairing is negotiated: next now, or after a chat.
     void negotiated();
@@ -64,6 +72,9 @@ private:
     /// While chatting (--next-after): when to press next.
     std::optional<steady::time_point> next_at_;
     acker acker_;
+    /// The proof for the challenge in force, as `,"proof":[…]`; empty when
+    /// proof of work is off, or the challenge was used and no new one came.
+    std::string proof_;
     std::size_t node_;       ///< the node this client connects to
     int partner_node_ = -1;  ///< the partner's, from its offer or answer
     ws_connection connection_;
@@ -80,7 +91,10 @@ public:
     tls_client_context* tls() { return tls_.get(); }
     const options& opts() const { return opts_; }
     error_tally& errors() { return errors_; }
+    pow_solver& solver() { return solver_; }
     bool running() const { return running_; }
+    /// The window is over: challenges are no longer worth solving.
+    bool closing() const { return closing_; }
     /// The text of `step` sent by `side` (0: offerer) of a client on `node`:
     /// with several nodes, the SDPs name the sender's node.
     const std::string& text(std::size_t node, std::size_t side, std::size_t step) const {
@@ -116,6 +130,9 @@ public:
     const latency_histogram& join_to_matched() const { return join_to_matched_; }
     const cpu_meter& server_cpu() const { return cpu_; }
     const cpu_meter& redis_cpu() const { return redis_cpu_; }
+    /// Proof-of-work solving: over the whole run, and within the window.
+    const pow_tally& pow_total() const { return solver_.tally(); }
+    const pow_tally& pow_window() const { return pow_window_; }
 
 private:
     std::string progress_line() const;
@@ -137,6 +154,9 @@ private:
     latency_histogram join_to_matched_;
     cpu_meter cpu_;
     cpu_meter redis_cpu_;
+    pow_solver solver_;
+    /// The solver's tally when the window opened, then its share of the window.
+    pow_tally pow_window_;
     /// [node][side]: one pair of texts per node (one in all with one node).
     std::vector<std::array<side_texts, 2>> texts_;
     steady::time_point started_;

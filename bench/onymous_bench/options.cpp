@@ -30,7 +30,10 @@ Scenarios:
               pairings/s and join-to-matched latency; with --next-after S the
               pairs chat about S seconds before next; with several --url, the
               SDPs carry an a=x-bench-node line, so pairings are counted
-              same-node or cross-node
+              same-node or cross-node; when hello and waiting carry a
+              proof-of-work challenge (abuse.pow_bits > 0), each is solved on
+              arrival and join/next carry the proof (pow_* figures: what
+              solving cost the generator)
 
 Server:
   --url URL             ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (HOST an
@@ -73,6 +76,9 @@ Load:
   --clients C           churn: clients (100)
   --next-after S        churn: seconds a negotiated pair stays before next,
                         drawn from S/2 to 3S/2 (0: next at once)
+  --waiting-spin-us N   churn: on each waiting, spin N microseconds first (a
+                        control: as slow as a generator solving proofs, with
+                        proof of work off; bench/pow-churn)
   --no-ack              relay, churn: never send ack (by default the clients
                         ack as the protocol suggests: 8 messages, a quarter of
                         maxUnackedBytes, or 500 ms)
@@ -262,6 +268,8 @@ bool parse_options(int argc, char** argv, options& out) {
             out.clients = size();
         } else if (arg == "--next-after") {
             out.next_after = parse_double(arg, value());
+        } else if (arg == "--waiting-spin-us") {
+            out.waiting_spin_us = parse_double(arg, value());
         } else if (arg == "--no-ack") {
             out.ack = false;
         } else if (arg == "--cert") {

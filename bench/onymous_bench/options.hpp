@@ -67,6 +67,10 @@ struct options {
     /// uniform draw from half to one and a half times it) before `next`:
     /// strangers chatting. 0 = next at once (the closed loop).
     double next_after = 0;
+    /// On each `waiting`, spin this many microseconds first: a control for
+    /// bench/pow-churn, a generator as slow per pairing as one that solves
+    /// proofs, against a server with proof of work off.
+    double waiting_spin_us = 0;
 
     /// Acknowledge as the contract suggests (relay, churn); --no-ack: never.
     bool ack = true;

@@ -6,6 +6,30 @@
 
 namespace onymous::bench {
 
+namespace {
+
+/// What solving the server's challenges cost the generator: its own CPU,
+/// which generator_cpu_percent includes, never the server's. pow_bits 0 and
+/// no other pow_ key: the server sent no challenge (proof of work off).
+void report_proofs(report& out, const churn_run& run, double seconds) {
+    const pow_tally& total = run.pow_total();
+    const pow_tally& window = run.pow_window();
+    out.integer("pow_bits", "proof of work: highest bits asked", total.max_bits);
+    if (total.proofs == 0) return;
+    const auto proofs = static_cast<double>(total.proofs);
+    out.integer("pow_count", "proof of work: nonces per proof", total.count);
+    out.integer("proofs_solved", "proofs solved in the window",
+                static_cast<std::int64_t>(window.proofs));
+    out.number("pow_hashes_per_proof", "hashes per proof (mean, whole run)",
+               static_cast<double>(total.hashes) / proofs, "", 1);
+    out.number("pow_solve_us_per_proof", "generator CPU per proof, read and solved (mean)",
+               total.cpu_seconds * 1e6 / proofs, "us", 1);
+    out.number("pow_solve_cpu_percent", "generator CPU on proofs, in the window",
+               seconds >= 0.1 ? 100.0 * window.cpu_seconds / seconds : 0.0, "%", 1);
+}
+
+}  // namespace
+
 int run_churn(const options& opts) {
     churn_run run(opts);
     run.run();
@@ -66,6 +90,7 @@ int run_churn(const options& opts) {
         out.number("redis_cpu_percent", "redis-server CPU",
                    seconds >= 0.1 ? 100.0 * cpu / seconds : 0.0, "%", 1);
     }
+    report_proofs(out, run, seconds);
     out.generator_and_errors(run.server_cpu().own_seconds(), seconds, run.errors());
     out.print(opts.json);
     return run.errors().total() == 0 && run.matched_count() > 0 ? 0 : 1;
