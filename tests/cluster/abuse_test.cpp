@@ -194,6 +194,10 @@ TEST_CASE("the skip throttle counts a client's next on every node",
     CHECK(first <= 60'000);
     client.send_json({{"type", "next"}});
     CHECK(expect_retry_after(client, "rate_limited", "next") == 2 * first);
+    // It leaves the pool (a refused next keeps it waiting), so that the
+    // next client waits alone.
+    client.send_json({{"type", "leave"}});
+    expect_type(client, "left");
     // Another address on node b has its own minute.
     auto other = client_from(b, "127.0.0.52");
     join(other);
