@@ -4,8 +4,9 @@
 // its replay guard, the join rate, and the settings in force. One object,
 // owned by session::session_context and called by every worker's sessions:
 // each part locks its own mutex for O(1) (or O(threshold)) work, and the
-// settings are a copy under one more, so no call holds two locks at once
-// and none waits on I/O.
+// settings are a copy under one more, so no call holds two of them at once
+// and none waits on I/O (handing an event to the sink, in cluster mode, is a
+// post to the cluster thread under the sink's own mutex).
 //
 // In cluster mode every node keeps the same counters: what one node counts
 // goes to its event_sink (the cluster node, which publishes it), and what
