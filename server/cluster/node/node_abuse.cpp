@@ -96,21 +96,16 @@ void node::impl::log_reports(const std::vector<abuse_event>& events) {
         zadd.push_back(log_member(e.address, e.reported));
     }
     if (zadd.size() == 2) return;
-    std::chrono::milliseconds span{0};
-    {
-        const std::lock_guard lock(abuse_mutex_);
-        if (abuse_ == nullptr) return;
-        const auto s = abuse_->settings();
-        span = report_log_span(s.report_window, s.shadow_duration);
-    }
+    const auto span = report_log_span_in_force();
+    if (!span) return;
     const std::string log = prefix_ + ":abuse:reports";
     commands_->command(std::move(zadd), [](auto) {});
     commands_->command(
-        {"ZREMRANGEBYSCORE", log, "-inf", "(" + std::to_string(wall_ms() - span.count())},
+        {"ZREMRANGEBYSCORE", log, "-inf", "(" + std::to_string(wall_ms() - span->count())},
         [](auto) {});
     commands_->command({"ZREMRANGEBYRANK", log, "0", "-" + std::to_string(report_log_max + 1)},
                        [](auto) {});
-    commands_->command({"PEXPIRE", log, std::to_string(span.count())}, [](auto) {});
+    commands_->command({"PEXPIRE", log, std::to_string(span->count())}, [](auto) {});
 }
 
 void node::impl::on_abuse_events(const wire_message& w) {
@@ -161,17 +156,19 @@ void node::impl::sync_address_key_daily() {
         sync_address_key();
 }
 
+std::optional<std::chrono::milliseconds> node::impl::report_log_span_in_force() {
+    const std::lock_guard lock(abuse_mutex_);
+    if (abuse_ == nullptr) return std::nullopt;
+    const auto s = abuse_->settings();
+    return report_log_span(s.report_window, s.shadow_duration);
+}
+
 void node::impl::load_report_log() {
     if (report_log_loaded_) return;
-    std::chrono::milliseconds span{0};
-    {
-        const std::lock_guard lock(abuse_mutex_);
-        if (abuse_ == nullptr) return;
-        const auto s = abuse_->settings();
-        span = report_log_span(s.report_window, s.shadow_duration);
-    }
+    const auto span = report_log_span_in_force();
+    if (!span) return;
     commands_->command(
-        {"ZRANGEBYSCORE", prefix_ + ":abuse:reports", std::to_string(wall_ms() - span.count()),
+        {"ZRANGEBYSCORE", prefix_ + ":abuse:reports", std::to_string(wall_ms() - span->count()),
          "+inf", "WITHSCORES"},
         [this](std::optional<redis::reply> r) {
             if (!r || r->type != redis::reply::kind::array) return;

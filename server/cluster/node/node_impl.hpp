@@ -350,6 +350,9 @@ private:
     void load_report_log();
     /// The gathered events as one E to every node, and the reports to the log.
     void flush_abuse();
+    /// How long the log keeps reports under the abuse settings in force
+    /// (a reload may change them); nullopt once the controls are gone.
+    std::optional<std::chrono::milliseconds> report_log_span_in_force();
     /// The reports among `events` into the log in Redis, trimmed.
     void log_reports(const std::vector<abuse_event>& events);
     void on_abuse_events(const wire_message& w);
