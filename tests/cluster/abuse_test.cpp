@@ -28,6 +28,19 @@ void await_pool(cluster& c, std::size_t count) {
     REQUIRE(c.pooled_waiters() == count);
 }
 
+/// `flagged` waits first, then two unflagged clients join: an unflagged
+/// `first` would take `flagged` (the only waiter), so their meeting each
+/// other, with nothing sent to `flagged`, shows it is nobody's candidate.
+void require_passed_by(cluster& c, ws_client& flagged, ws_client& first, ws_client& second) {
+    join(flagged);
+    await_pool(c, 1);
+    join(first);
+    await_pool(c, 2);
+    join(second);
+    expect_pairing(first, second);
+    ping_pong(flagged);  // nothing came to it before this answer
+}
+
 /// A proof of the challenge `message` (hello or waiting) carries.
 json proof_of(const json& message) { return proof_for(challenge_of(message)); }
 
@@ -72,26 +85,15 @@ TEST_CASE("a client reported on one node stays in the shadow pool on another",
     auto u1 = client_from(a, "127.0.0.31");
     auto u2 = client_from(b, "127.0.0.32");
 
-    // t1 waits first. An unflagged u1 would take it (the only waiter); it
-    // meets u2 instead, on the other node, and t1 is nobody's candidate.
-    join(t1);
-    await_pool(c, 1);
-    join(u1);
-    await_pool(c, 2);
-    join(u2);
-    expect_pairing(u1, u2);
-    ping_pong(t1);  // nothing came to t1 before this answer
+    // u1 and u2 meet across nodes; t1 is nobody's candidate.
+    require_passed_by(c, t1, u1, u2);
 
     // Another flagged client, on the other node, is t1's partner.
     join(t2);
     expect_pairing(t1, t2);
 
     // And the unflagged meet the unflagged again.
-    u1.send_json({{"type", "next"}});
-    expect_type(u1, "waiting");
-    expect_type(u2, "partner_left");
-    join(u2);
-    expect_pairing(u1, u2);
+    meet_again(u1, u2);
     finish(a);
     finish(b);
 }
@@ -234,13 +236,7 @@ TEST_CASE("a node that starts later learns who is shadowed from Redis",
     auto target = client_from(late, "127.0.0.61");
     auto u1 = client_from(late, "127.0.0.71");
     auto u2 = client_from(a, "127.0.0.72");
-    join(target);
-    await_pool(c, 1);
-    join(u1);
-    await_pool(c, 2);
-    join(u2);
-    expect_pairing(u1, u2);
-    ping_pong(target);
+    require_passed_by(c, target, u1, u2);
     finish(a);
     finish(late);
 }

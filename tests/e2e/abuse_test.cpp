@@ -117,11 +117,7 @@ TEST_CASE("three distinct reporters move an address into the shadow pool", "[abu
     expect_pairing(t1, t2);
 
     // And it goes on: the unflagged meet the unflagged again.
-    u1.send_json({{"type", "next"}});
-    expect_type(u1, "waiting");
-    expect_type(u2, "partner_left");
-    join(u2);
-    expect_pairing(u1, u2);
+    meet_again(u1, u2);
     finish(daemon);
 }
 

@@ -20,6 +20,14 @@ void report_once(ws_client& target, ws_client& reporter) {
     expect_type(target, "partner_left");
 }
 
+void meet_again(ws_client& a, ws_client& b) {
+    a.send_json({{"type", "next"}});
+    expect_type(a, "waiting");
+    expect_type(b, "partner_left");
+    join(b);
+    expect_pairing(a, b);
+}
+
 abuse::challenge challenge_of(const json& message) {
     INFO(message.dump());
     REQUIRE(message.contains("challenge"));

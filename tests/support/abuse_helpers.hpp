@@ -22,6 +22,10 @@ ws_client client_from(const daemon_process& daemon, const std::string& source);
 /// reports it and leaves; `target` is idle again.
 void report_once(ws_client& target, ws_client& reporter);
 
+/// `a` and `b`, paired, meet again: `a` presses Next, `b` joins again
+/// (the pool's only other waiter, so each other's only candidate).
+void meet_again(ws_client& a, ws_client& b);
+
 /// The challenge a hello or waiting carries.
 abuse::challenge challenge_of(const json& message);
 /// The nonces of the reference solver for `c`.
