@@ -21,9 +21,7 @@ std::int64_t address_hasher::day_of(wall_time t) {
 }
 
 address::hash_key address_hasher::next_key(const address::hash_key& key) {
-    const auto label = std::span(reinterpret_cast<const std::uint8_t*>(ratchet_label.data()),
-                                 ratchet_label.size());
-    const auto digest = detail::sha256(label, key);
+    const auto digest = detail::sha256(detail::bytes_of(ratchet_label), key);
     address::hash_key next{};
     std::copy_n(digest.begin(), next.size(), next.begin());
     return next;

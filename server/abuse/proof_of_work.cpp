@@ -159,9 +159,10 @@ checked_proof proof_of_work::check(std::string_view prefix, std::span<const std:
 
     // Exactly `count` hashes at most.
     out.result = proof_result::too_few_bits;
-    detail::sha256_prefix hasher(prefix);
     for (const std::string& nonce : proof)
-        if (detail::leading_zero_bits(hasher.digest(nonce)) < raw[7]) return out;
+        if (detail::leading_zero_bits(
+                detail::sha256(detail::bytes_of(prefix), detail::bytes_of(nonce))) < raw[7])
+            return out;
     out.result = proof_result::ok;
     return out;
 }

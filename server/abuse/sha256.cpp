@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <memory>
 #include <stdexcept>
 
 namespace onymous::abuse::detail {
@@ -17,43 +18,98 @@ const EVP_MD* sha256_md() {
 
 [[noreturn]] void fail() { throw std::runtime_error("SHA-256 failed"); }
 
-}  // namespace
+struct md_ctx_free {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using md_ctx = std::unique_ptr<EVP_MD_CTX, md_ctx_free>;
 
-sha256_digest sha256(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx == nullptr) fail();
+md_ctx new_ctx() {
+    md_ctx ctx(EVP_MD_CTX_new());
+    if (!ctx) fail();
+    return ctx;
+}
+
+/// This thread's context for one digest at a time. A context made and freed
+/// per digest (CRYPTO_zalloc, OPENSSL_cleanse) cost about a third of
+/// hashing a proof's 50 bytes; every challenge and every proof takes four
+/// to six digests.
+EVP_MD_CTX* scratch() {
+    thread_local const md_ctx ctx = new_ctx();
+    return ctx.get();
+}
+
+sha256_digest finish(EVP_MD_CTX* ctx) {
     sha256_digest out{};
     unsigned int length = 0;
-    const bool ok = EVP_DigestInit_ex(ctx, sha256_md(), nullptr) == 1 &&
-                    EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-                    EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
-                    EVP_DigestFinal_ex(ctx, out.data(), &length) == 1 && length == out.size();
-    EVP_MD_CTX_free(ctx);
-    if (!ok) fail();
+    if (EVP_DigestFinal_ex(ctx, out.data(), &length) != 1 || length != out.size()) fail();
     return out;
 }
 
+constexpr std::size_t hmac_block = 64;
+using hmac_key_block = std::array<std::uint8_t, hmac_block>;
+
+/// HMAC's two padded key blocks, absorbed (RFC 2104), for the last key this
+/// thread used. A process MACs with one key (its proof-of-work key), so
+/// each MAC copies two states instead of hashing both pads again.
+struct hmac_pads {
+    bool absorbed = false;
+    hmac_key_block key{};  ///< the key as a block: zero-padded, or its hash
+    md_ctx inner = new_ctx();
+    md_ctx outer = new_ctx();
+
+    void absorb(const hmac_key_block& k) {
+        hmac_key_block ipad = k;
+        hmac_key_block opad = k;
+        for (std::size_t i = 0; i < hmac_block; ++i) {
+            ipad[i] ^= 0x36;
+            opad[i] ^= 0x5c;
+        }
+        absorbed = false;
+        if (EVP_DigestInit_ex2(inner.get(), sha256_md(), nullptr) != 1 ||
+            EVP_DigestUpdate(inner.get(), ipad.data(), ipad.size()) != 1 ||
+            EVP_DigestInit_ex2(outer.get(), sha256_md(), nullptr) != 1 ||
+            EVP_DigestUpdate(outer.get(), opad.data(), opad.size()) != 1)
+            fail();
+        key = k;
+        absorbed = true;
+    }
+};
+
+}  // namespace
+
+sha256_digest sha256(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+    EVP_MD_CTX* ctx = scratch();
+    if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
+        EVP_DigestUpdate(ctx, b.data(), b.size()) != 1)
+        fail();
+    return finish(ctx);
+}
+
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
-    // RFC 2104 written out over sha256(): two digests with a pre-padded
-    // block each. OpenSSL's one-shot HMAC() makes and frees an HMAC context
-    // per call, twice the cost of this (bench/pow_bench.cpp), and every
-    // challenge issued and every proof checked takes one.
-    constexpr std::size_t block = 64;
-    std::array<std::uint8_t, block> inner{};
-    std::array<std::uint8_t, block> outer{};
-    if (key.size() > block) {
+    // RFC 2104 written out over SHA-256. OpenSSL's one-shot HMAC() makes
+    // and frees an HMAC context per call, three times the cost of this
+    // (bench/pow_bench.cpp), and every challenge issued and every proof
+    // checked takes one.
+    hmac_key_block block{};
+    if (key.size() > hmac_block) {
         const auto hashed = sha256(key);
-        std::copy(hashed.begin(), hashed.end(), inner.begin());
+        std::copy(hashed.begin(), hashed.end(), block.begin());
     } else {
-        std::copy(key.begin(), key.end(), inner.begin());
+        std::copy(key.begin(), key.end(), block.begin());
     }
-    outer = inner;
-    for (std::size_t i = 0; i < block; ++i) {
-        inner[i] ^= 0x36;
-        outer[i] ^= 0x5c;
-    }
-    const auto inner_digest = sha256(inner, data);
-    return sha256(outer, inner_digest);
+    thread_local hmac_pads pads;
+    if (!pads.absorbed || pads.key != block) pads.absorb(block);
+
+    EVP_MD_CTX* ctx = scratch();
+    if (EVP_MD_CTX_copy_ex(ctx, pads.inner.get()) != 1 ||
+        EVP_DigestUpdate(ctx, data.data(), data.size()) != 1)
+        fail();
+    const sha256_digest inner_digest = finish(ctx);
+    if (EVP_MD_CTX_copy_ex(ctx, pads.outer.get()) != 1 ||
+        EVP_DigestUpdate(ctx, inner_digest.data(), inner_digest.size()) != 1)
+        fail();
+    return finish(ctx);
 }
 
 unsigned leading_zero_bits(const sha256_digest& d) {
@@ -82,13 +138,10 @@ sha256_prefix::~sha256_prefix() {
 }
 
 sha256_digest sha256_prefix::digest(std::string_view suffix) {
-    sha256_digest out{};
-    unsigned int length = 0;
     if (EVP_MD_CTX_copy_ex(work_, prefix_) != 1 ||
-        EVP_DigestUpdate(work_, suffix.data(), suffix.size()) != 1 ||
-        EVP_DigestFinal_ex(work_, out.data(), &length) != 1 || length != out.size())
+        EVP_DigestUpdate(work_, suffix.data(), suffix.size()) != 1)
         fail();
-    return out;
+    return finish(work_);
 }
 
 }  // namespace onymous::abuse::detail

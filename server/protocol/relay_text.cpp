@@ -6,19 +6,17 @@ namespace onymous::protocol {
 
 namespace {
 
-/// `,"seq":` plus 20 digits and `}`: what append_seq() adds at most.
-constexpr std::size_t seq_room = 28;
 /// A candidate's text without its strings' contents: the keys, the quotes
 /// and braces, a 5-digit sdpMLineIndex, and a few bytes of escapes.
 constexpr std::size_t candidate_fixed = 105 + 11;
+
+}  // namespace
 
 void append_number(std::string& out, std::uint64_t value) {
     char digits[20];
     const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
     out.append(digits, end);
 }
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view value) {
     static constexpr char hex[] = "0123456789abcdef";

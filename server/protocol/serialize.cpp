@@ -50,14 +50,6 @@ json make_hello(const std::string& resume_token, const std::vector<ice_server>& 
     return message;
 }
 
-json make_waiting() { return typed("waiting"); }
-
-json make_waiting(const std::optional<abuse::challenge>& challenge) {
-    json message = make_waiting();
-    if (challenge) message["challenge"] = challenge_json(*challenge);
-    return message;
-}
-
 json challenge_json(const abuse::challenge& c) {
     json out = json::object();
     out["prefix"] = c.prefix;

@@ -9,6 +9,7 @@
 #include "session/session_guard.hpp"
 
 #include <onymous/abuse/shadow_pool.hpp>
+#include <onymous/protocol/waiting_text.hpp>
 
 namespace onymous::session {
 
@@ -66,8 +67,8 @@ bool signaling_session::accept_proof(const std::optional<abuse::checked_proof>& 
     return true;
 }
 
-protocol::json signaling_session::waiting_message() const {
-    return protocol::make_waiting(ctx_.abuse.proof_of_work_on() ? challenge_ : std::nullopt);
+std::string signaling_session::waiting_text() const {
+    return protocol::waiting_text(ctx_.abuse.proof_of_work_on() ? challenge_ : std::nullopt);
 }
 
 bool signaling_session::shadowed() {

@@ -152,7 +152,7 @@ void signaling_session::handle(const protocol::join_message& m) {
     mode_ = m.mode;
     state_ = state::waiting;
     waiting_since_ = read_at_;
-    send_sequenced(waiting_message());
+    send_sequenced_text(waiting_text());
     ctx_.matcher.join(member(), ++ticket_, m.mode, m.interests, shadowed());
 }
 
@@ -169,7 +169,7 @@ void signaling_session::handle(const protocol::next_message& m) {
     if (state_ == state::paired) end_pairing_locally();
     state_ = state::waiting;
     waiting_since_ = read_at_;
-    send_sequenced(waiting_message());
+    send_sequenced_text(waiting_text());
     ctx_.matcher.next(member(), ++ticket_, shadowed());
 }
 

@@ -1,5 +1,7 @@
 #include <onymous/text/codecs.hpp>
 
+#include <array>
+
 namespace onymous::text {
 
 namespace {
@@ -8,14 +10,15 @@ constexpr char base64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr char hex_digits[] = "0123456789abcdef";
 
-int sextet(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/// Each character's six bits, or -1 for a character outside the alphabet:
+/// a table, as every join and next with proof of work decodes a prefix.
+constexpr std::array<std::int8_t, 256> sextets = [] {
+    std::array<std::int8_t, 256> table{};
+    table.fill(-1);
+    for (int i = 0; i < 64; ++i)
+        table[static_cast<unsigned char>(base64url_alphabet[i])] = static_cast<std::int8_t>(i);
+    return table;
+}();
 
 int nibble(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -49,7 +52,7 @@ bool from_base64url(std::string_view text, std::span<std::uint8_t> out) {
     int pending = 0;
     std::size_t o = 0;
     for (const char c : text) {
-        const int v = sextet(c);
+        const int v = sextets[static_cast<unsigned char>(c)];
         if (v < 0) return false;
         bits = (bits << 6) | static_cast<std::uint32_t>(v);
         pending += 6;

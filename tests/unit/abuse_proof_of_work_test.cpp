@@ -28,9 +28,8 @@ pow_key key_of(std::uint8_t fill) {
 const time_point t0 = time_point{} + 1h;
 
 unsigned zero_bits(const std::string& prefix, const std::string& nonce) {
-    return detail::leading_zero_bits(detail::sha256(
-        std::span(reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size()),
-        std::span(reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size())));
+    return detail::leading_zero_bits(
+        detail::sha256(detail::bytes_of(prefix), detail::bytes_of(nonce)));
 }
 
 /// The first counter, as the solver spells it, whose hash falls short of `bits`.
@@ -266,4 +265,14 @@ TEST_CASE("the MAC is HMAC-SHA256 (RFC 4231 test cases 2 and 6)", "[abuse][pow]"
     CHECK(hex(detail::hmac_sha256(
               long_key, bytes("Test Using Larger Than Block-Size Key - Hash Key First"))) ==
           "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    // A thread keeps the last key's padded states: back to the first key,
+    // and to a key that only differs from it by a trailing zero byte (the
+    // same block, so the same MAC, as RFC 2104 pads keys with zeros).
+    CHECK(hex(detail::hmac_sha256(bytes("Jefe"), bytes("what do ya want for nothing?"))) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    CHECK(hex(detail::hmac_sha256(bytes(std::string("Jefe\0", 5)),
+                                  bytes("what do ya want for nothing?"))) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    CHECK(hex(detail::hmac_sha256(bytes("Jeff"), bytes("what do ya want for nothing?"))) !=
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }

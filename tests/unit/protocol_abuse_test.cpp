@@ -2,7 +2,9 @@
 // the optional proof of join and next and its bounds, challenge in hello and
 // waiting, reported, and the errors with retryAfterMs.
 #include <onymous/protocol/parse.hpp>
+#include <onymous/protocol/relay_text.hpp>
 #include <onymous/protocol/serialize.hpp>
+#include <onymous/protocol/waiting_text.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -89,10 +91,26 @@ TEST_CASE("a proof out of bounds is invalid_message", "[protocol][abuse]") {
 
 TEST_CASE("challenge, reported and the errors with retryAfterMs", "[protocol][abuse]") {
     const std::string prefix(44, 'A');
-    CHECK(finish(make_waiting(sample), 3) ==
-          R"({"type":"waiting","challenge":{"prefix":")" + prefix +
-              R"(","bits":18,"count":4,"expiresMs":120000},"seq":3})");
-    CHECK(finish(make_waiting(std::nullopt), 3) == R"({"type":"waiting","seq":3})");
+    const auto waiting = [](const std::optional<onymous::abuse::challenge>& c, std::uint64_t seq) {
+        std::string text = waiting_text(c);
+        const auto capacity = text.capacity();
+        append_seq(text, seq);
+        CHECK(text.capacity() == capacity);  // the room for the seq was reserved
+        return text;
+    };
+    CHECK(waiting(sample, 3) == R"({"type":"waiting","challenge":{"prefix":")" + prefix +
+                                    R"(","bits":18,"count":4,"expiresMs":120000},"seq":3})");
+    CHECK(waiting(std::nullopt, 3) == R"({"type":"waiting","seq":3})");
+    // Byte for byte the DOM it replaced, with challenge_json as hello has it,
+    // also with every number at its widest.
+    onymous::abuse::challenge widest = sample;
+    widest.bits = widest.count = 4294967295u;
+    widest.expires_ms = 18446744073709551615u;
+    for (const auto& c : {sample, widest}) {
+        json dom = {{"type", "waiting"}};
+        dom["challenge"] = challenge_json(c);
+        CHECK(waiting(c, 18446744073709551615u) == finish(dom, 18446744073709551615u));
+    }
     const auto hello = finish(make_hello("t", {}, false, {}, 10, sample));
     CHECK(hello.find(R"("challenge":{"prefix":")" + prefix + R"(","bits":18,"count":4,)") !=
           std::string::npos);

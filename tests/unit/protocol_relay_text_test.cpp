@@ -75,7 +75,7 @@ TEST_CASE("append_json_string escapes as nlohmann does", "[protocol][relay_text]
 }
 
 TEST_CASE("append_seq completes any server message", "[protocol][relay_text]") {
-    std::string text = finish(make_waiting());
+    std::string text = finish(make_left());
     append_seq(text, 1);
-    CHECK(text == R"({"type":"waiting","seq":1})");
+    CHECK(text == R"({"type":"left","seq":1})");
 }

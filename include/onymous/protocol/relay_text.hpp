@@ -7,6 +7,7 @@
 
 #include <onymous/protocol/messages.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,12 @@ std::string relay_text(const candidate_message& message);
 
 /// `{…}` becomes `{…,"seq":N}`: the wire text of a sequenced message.
 void append_seq(std::string& text, std::uint64_t seq);
+/// What append_seq() adds at most (`,"seq":`, 20 digits, `}`): reserved by
+/// whoever writes a text, so that appending the seq never reallocates.
+inline constexpr std::size_t seq_room = 28;
+
+/// Appends `value` in decimal.
+void append_number(std::string& out, std::uint64_t value);
 
 /// Appends `value` as a JSON string, escaped as nlohmann's dump() does
 /// (the input is valid UTF-8, which passes through unescaped).

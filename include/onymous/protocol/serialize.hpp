@@ -36,9 +36,6 @@ json make_hello(const std::string& resume_token, const std::vector<ice_server>& 
 json make_hello(const std::string& resume_token, const std::vector<ice_server>& ice_servers,
                 bool relay_only, const config::limits_settings& limits, std::uint64_t max_interests,
                 const std::optional<abuse::challenge>& challenge);
-json make_waiting();
-/// `waiting` with the next challenge, when proof of work is on.
-json make_waiting(const std::optional<abuse::challenge>& challenge);
 /// {"prefix","bits","count","expiresMs"}, as hello and waiting carry it.
 json challenge_json(const abuse::challenge& c);
 json make_matched(role r, const std::vector<std::string>& common_interests);

@@ -272,8 +272,8 @@ private:
     /// The message is accepted: redeems its proof (false when a replay
     /// raced it: refused), counts the join and draws the next challenge.
     bool accept_proof(const std::optional<abuse::checked_proof>& checked, std::string_view ref);
-    /// `waiting`, with the next challenge when proof of work is on.
-    protocol::json waiting_message() const;
+    /// `waiting`'s text, with the next challenge when proof of work is on.
+    std::string waiting_text() const;
     /// Whether this session's sessions wait in the shadow pool now.
     bool shadowed();
     /// `reason` is a limit's answer (relay/connection_limits): true when it
