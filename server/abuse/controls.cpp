@@ -26,7 +26,6 @@ controls::controls(const config::abuse_settings& s, const pow_key& pow,
       hasher_(address, day),
       ledger_(s, tracked_addresses_max),
       throttle_(s.skips_per_minute, tracked_addresses_max),
-      guard_(redeemed_challenges_max),
       pow_(pow, s.pow_ttl) {}
 
 controls::controls(const config::abuse_settings& s)
@@ -119,21 +118,15 @@ std::optional<challenge> controls::issue(std::uint64_t address, time_point now) 
     return pow_.issue(bits, static_cast<unsigned>(s.pow_count), now);
 }
 
-checked_proof controls::check(std::string_view prefix, std::span<const std::string> proof,
-                              time_point now) {
-    checked_proof out = pow_.check(prefix, proof, now, guard_);
-    if (out.result != proof_result::ok)
-        count(counters_.proofs_total[static_cast<std::size_t>(out.result)]);
-    return out;
+proof_result controls::check(std::string_view prefix, std::span<const std::string> proof,
+                             time_point now) {
+    const proof_result result = pow_.check(prefix, proof, now);
+    if (result != proof_result::ok) count(counters_.proofs_total[static_cast<std::size_t>(result)]);
+    return result;
 }
 
-bool controls::redeem(const checked_proof& proof, time_point now) {
-    if (!guard_.redeem(proof.id, proof.expires_at, now)) {
-        count(counters_.proofs_total[static_cast<std::size_t>(proof_result::replayed)]);
-        return false;
-    }
+void controls::count_redeemed() {
     count(counters_.proofs_total[static_cast<std::size_t>(proof_result::ok)]);
-    return true;
 }
 
 }  // namespace onymous::abuse

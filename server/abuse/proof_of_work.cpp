@@ -1,6 +1,5 @@
 #include <onymous/abuse/proof_of_work.hpp>
 
-#include <onymous/abuse/replay_guard.hpp>
 #include <onymous/text/codecs.hpp>
 
 #include "abuse/sha256.hpp"
@@ -25,11 +24,13 @@ static_assert(prefix_bytes % 3 == 0 && prefix_chars == 44);
 
 using raw_prefix = std::array<std::uint8_t, prefix_bytes>;
 
-challenge_id mac_of(const pow_key& key, const raw_prefix& raw) {
+using prefix_mac = std::array<std::uint8_t, mac_size>;
+
+prefix_mac mac_of(const pow_key& key, const raw_prefix& raw) {
     const auto full = detail::hmac_sha256(key, std::span(raw.data(), signed_size));
-    challenge_id id;
-    std::copy_n(full.begin(), mac_size, id.mac.begin());
-    return id;
+    prefix_mac mac;
+    std::copy_n(full.begin(), mac_size, mac.begin());
+    return mac;
 }
 
 std::int64_t to_ms(std::chrono::steady_clock::time_point t) {
@@ -73,7 +74,6 @@ std::string_view to_string(proof_result r) {
     case proof_result::malformed: return "malformed";
     case proof_result::too_few_bits: return "too_few_bits";
     case proof_result::expired: return "expired";
-    case proof_result::replayed: return "replayed";
     case proof_result::foreign: return "foreign";
     }
     return "unknown";
@@ -122,57 +122,38 @@ challenge proof_of_work::issue(unsigned bits, unsigned count, time_point now,
     raw[7] = static_cast<std::uint8_t>(c.bits);
     raw[8] = static_cast<std::uint8_t>(c.count);
     for (int i = 0; i < 8; ++i) raw[9 + i] = static_cast<std::uint8_t>(nonce >> (56 - 8 * i));
-    const challenge_id mac = mac_of(key_, raw);
-    std::copy(mac.mac.begin(), mac.mac.end(), raw.begin() + signed_size);
+    const prefix_mac mac = mac_of(key_, raw);
+    std::copy(mac.begin(), mac.end(), raw.begin() + signed_size);
     c.prefix = text::to_base64url(raw);
     return c;
 }
 
-checked_proof proof_of_work::check(std::string_view prefix, std::span<const std::string> proof,
-                                   time_point now, const replay_guard& guard) const {
-    checked_proof out;
-    if (proof.empty()) return out;  // missing
+proof_result proof_of_work::check(std::string_view prefix, std::span<const std::string> proof,
+                                  time_point now) const {
+    if (proof.empty()) return proof_result::missing;
 
     // The prefix first: its count says what shape the proof must have. A
     // prefix that does not decode is not one of ours, like a wrong MAC.
     raw_prefix raw{};
-    out.result = proof_result::foreign;
     if (!text::from_base64url(prefix, raw) || raw[0] != version || raw[7] > max_bits ||
         raw[8] == 0 || raw[8] > max_count)
-        return out;
-    out.result = proof_result::malformed;
-    if (!well_formed(proof, raw[8])) return out;
+        return proof_result::foreign;
+    if (!well_formed(proof, raw[8])) return proof_result::malformed;
 
     // One HMAC, constant-time compare.
-    out.result = proof_result::foreign;
-    const challenge_id mac = mac_of(key_, raw);
-    if (CRYPTO_memcmp(mac.mac.data(), raw.data() + signed_size, mac_size) != 0) return out;
-    out.id = mac;
+    const prefix_mac mac = mac_of(key_, raw);
+    if (CRYPTO_memcmp(mac.data(), raw.data() + signed_size, mac_size) != 0)
+        return proof_result::foreign;
     std::uint64_t expiry = 0;
     for (int i = 0; i < 6; ++i) expiry = (expiry << 8) | raw[1 + i];
-    out.expires_at = time_point(std::chrono::milliseconds(expiry));
-
-    out.result = proof_result::expired;
-    if (now >= out.expires_at) return out;
-    out.result = proof_result::replayed;
-    if (guard.redeemed(mac, now)) return out;
+    if (now >= time_point(std::chrono::milliseconds(expiry))) return proof_result::expired;
 
     // Exactly `count` hashes at most.
-    out.result = proof_result::too_few_bits;
     for (const std::string& nonce : proof)
         if (detail::leading_zero_bits(
                 detail::sha256(detail::bytes_of(prefix), detail::bytes_of(nonce))) < raw[7])
-            return out;
-    out.result = proof_result::ok;
-    return out;
-}
-
-proof_result proof_of_work::verify(std::string_view prefix, std::span<const std::string> proof,
-                                   time_point now, replay_guard& guard) const {
-    const checked_proof checked = check(prefix, proof, now, guard);
-    if (checked.result != proof_result::ok) return checked.result;
-    return guard.redeem(checked.id, checked.expires_at, now) ? proof_result::ok
-                                                             : proof_result::replayed;
+            return proof_result::too_few_bits;
+    return proof_result::ok;
 }
 
 solution solve(const challenge& c, std::uint64_t first) {

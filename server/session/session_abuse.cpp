@@ -14,8 +14,7 @@
 namespace onymous::session {
 
 bool signaling_session::refuse_abuse(bool is_next, const std::vector<std::string>& proof,
-                                     std::string_view ref,
-                                     std::optional<abuse::checked_proof>& checked) {
+                                     std::string_view ref, bool& proved) {
     const std::uint64_t address = address_.load(std::memory_order_relaxed);
     const auto now = settings().now();
     if (is_next) {
@@ -35,9 +34,10 @@ bool signaling_session::refuse_abuse(bool is_next, const std::vector<std::string
     // Proof of work applies while it is on and this session holds a
     // challenge (a reload that turns it on reaches connections opened after).
     if (!challenge_ || !ctx_.abuse.proof_of_work_on()) return false;
-    checked = ctx_.abuse.check(challenge_->prefix, proof, now);
-    if (checked->result == abuse::proof_result::ok) return false;
-    if (checked->result == abuse::proof_result::expired) {
+    const abuse::proof_result result = ctx_.abuse.check(challenge_->prefix, proof, now);
+    proved = result == abuse::proof_result::ok;
+    if (proved) return false;
+    if (result == abuse::proof_result::expired) {
         // The challenge in force stays the same, except once it has expired:
         // no proof could ever meet it again. The error carries its successor
         // (clients ignore fields they do not know).
@@ -49,22 +49,20 @@ bool signaling_session::refuse_abuse(bool is_next, const std::vector<std::string
         return true;
     }
     refuse(protocol::error_code::invalid_proof,
-           checked->result == abuse::proof_result::missing ? "a proof of work is required"
-                                                           : "the proof of work is not valid",
+           result == abuse::proof_result::missing ? "a proof of work is required"
+                                                  : "the proof of work is not valid",
            ref);
     return true;
 }
 
-bool signaling_session::accept_proof(const std::optional<abuse::checked_proof>& checked,
-                                     std::string_view ref) {
+void signaling_session::accept_proof(bool proved) {
     const auto now = settings().now();
-    if (checked && !ctx_.abuse.redeem(*checked, now)) {
-        refuse(protocol::error_code::invalid_proof, "the proof of work is not valid", ref);
-        return false;
-    }
     ctx_.abuse.record_join(now);
-    if (checked) challenge_ = ctx_.abuse.issue(address_.load(std::memory_order_relaxed), now);
-    return true;
+    if (!proved) return;
+    // Redeemed: the challenge in force is replaced, so the same proof, sent
+    // again, meets the successor (abuse/proof_of_work.hpp, single use).
+    ctx_.abuse.count_redeemed();
+    challenge_ = ctx_.abuse.issue(address_.load(std::memory_order_relaxed), now);
 }
 
 std::string signaling_session::waiting_text() const {

@@ -142,13 +142,13 @@ bool signaling_session::refuse_over_limit(std::string_view reason, std::string_v
 void signaling_session::handle(const protocol::join_message& m) {
     if (refuse_when_draining("join")) return;
     if (refuse_over_limit(limits_.admit_join(settings().now()), "join")) return;
-    std::optional<abuse::checked_proof> proof;
-    if (refuse_abuse(false, m.proof, "join", proof)) return;
+    bool proved = false;
+    if (refuse_abuse(false, m.proof, "join", proved)) return;
     if (state_ != state::idle) {
         refuse(protocol::error_code::bad_state, "join is only allowed when idle", "join");
         return;
     }
-    if (!accept_proof(proof, "join")) return;
+    accept_proof(proved);
     mode_ = m.mode;
     state_ = state::waiting;
     waiting_since_ = read_at_;
@@ -159,13 +159,13 @@ void signaling_session::handle(const protocol::join_message& m) {
 void signaling_session::handle(const protocol::next_message& m) {
     if (refuse_when_draining("next")) return;
     if (refuse_over_limit(limits_.admit_join(settings().now()), "next")) return;
-    std::optional<abuse::checked_proof> proof;
-    if (refuse_abuse(true, m.proof, "next", proof)) return;
+    bool proved = false;
+    if (refuse_abuse(true, m.proof, "next", proved)) return;
     if (!mode_) {
         refuse(protocol::error_code::bad_state, "next needs a previous join", "next");
         return;
     }
-    if (!accept_proof(proof, "next")) return;
+    accept_proof(proved);
     if (state_ == state::paired) end_pairing_locally();
     state_ = state::waiting;
     waiting_since_ = read_at_;

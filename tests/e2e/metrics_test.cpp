@@ -179,8 +179,8 @@ void check_label_values(const prometheus_exposition& metrics) {
                                             "bad_state",     "invalid_sdp",     "invalid_candidate",
                                             "rate_limited",  "invalid_proof",   "suspended",
                                             "resume_failed", "draining"};
-    const std::set<std::string> proofs{"verified", "missing",  "malformed", "too_few_bits",
-                                       "expired",  "replayed", "foreign"};
+    const std::set<std::string> proofs{"verified",     "missing", "malformed",
+                                       "too_few_bits", "expired", "foreign"};
     const std::set<std::string> reports{"counted", "repeated", "ignored_over_limit", "ignored_self",
                                         "ignored_unknown"};
     const std::map<std::string, std::pair<std::string, const std::set<std::string>*>> enums{

@@ -1,10 +1,10 @@
-// Proof of work (abuse/proof_of_work, abuse/replay_guard) with a fixed key,
-// fixed challenge nonces and a manual clock: valid proofs, too few bits,
-// malformed and duplicate nonces, expiry, replay, and a challenge from
-// another process's key.
+// Proof of work (abuse/proof_of_work) with a fixed key, fixed challenge
+// nonces and a manual clock: valid proofs, too few bits, malformed and
+// duplicate nonces, expiry, replay, and a challenge from another process's
+// key. The session's side of single use, replacing the challenge in force,
+// is in session_abuse_test.cpp.
 
 #include <onymous/abuse/proof_of_work.hpp>
-#include <onymous/abuse/replay_guard.hpp>
 
 #include "abuse/sha256.hpp"
 
@@ -66,47 +66,40 @@ TEST_CASE("a challenge is a compact, MAC'd prefix", "[abuse][pow]") {
     CHECK(pow.issue(1, 0, t0, 1).count == 1);
 }
 
-TEST_CASE("a solved proof is accepted once", "[abuse][pow]") {
+TEST_CASE("a solved proof is accepted; replayed, it meets the successor", "[abuse][pow]") {
     const proof_of_work pow(key_of(1), 2min);
-    replay_guard guard(16);
     const challenge c = pow.issue(10, 4, t0, 7);
     const solution s = solve(c);
     REQUIRE(s.nonces.size() == 4);
     CHECK(std::set(s.nonces.begin(), s.nonces.end()).size() == 4);
     for (const auto& n : s.nonces) CHECK(zero_bits(c.prefix, n) >= 10);
     CHECK(s.attempts >= 4);
+    CHECK(pow.check(c.prefix, s.nonces, t0 + 1s) == proof_result::ok);
+    CHECK(pow.check(c.prefix, s.nonces, t0 + 1s) == proof_result::ok);
 
-    // check() does not redeem; verify() does.
-    CHECK(pow.check(c.prefix, s.nonces, t0 + 1s, guard).result == proof_result::ok);
-    CHECK(pow.check(c.prefix, s.nonces, t0 + 1s, guard).result == proof_result::ok);
-    CHECK(pow.verify(c.prefix, s.nonces, t0 + 1s, guard) == proof_result::ok);
-    CHECK(guard.size() == 1);
-    CHECK(pow.verify(c.prefix, s.nonces, t0 + 2s, guard) == proof_result::replayed);
-    CHECK(pow.check(c.prefix, s.nonces, t0 + 2s, guard).result == proof_result::replayed);
-    // Another proof of the same challenge is a replay too: the challenge is used.
-    const solution other = solve(c, 1'000'000);
-    CHECK(other.nonces != s.nonces);
-    CHECK(pow.verify(c.prefix, other.nonces, t0 + 2s, guard) == proof_result::replayed);
+    // Redeeming is the holder's: it replaces the challenge in force, and a
+    // replay is checked against the successor, which it does not meet.
+    const challenge successor = pow.issue(10, 4, t0 + 1s, 8);
+    CHECK(pow.check(successor.prefix, s.nonces, t0 + 2s) == proof_result::too_few_bits);
+    CHECK(pow.check(successor.prefix, solve(successor).nonces, t0 + 2s) == proof_result::ok);
 }
 
 TEST_CASE("a nonce with too few bits fails the proof", "[abuse][pow]") {
     const proof_of_work pow(key_of(1), 2min);
-    replay_guard guard(16);
     const challenge c = pow.issue(8, 4, t0, 7);
     nonces proof = solve(c).nonces;
     for (std::size_t i = 0; i < proof.size(); ++i) {
         nonces bad = proof;
         bad[i] = short_nonce(c);
         INFO(i);
-        CHECK(pow.verify(c.prefix, bad, t0, guard) == proof_result::too_few_bits);
+        CHECK(pow.check(c.prefix, bad, t0) == proof_result::too_few_bits);
     }
-    CHECK(guard.size() == 0);
     // Exactly `bits` is enough.
     const challenge six = pow.issue(6, 1, t0, 9);
     std::string exact;
     for (std::uint64_t i = 0; exact.empty(); ++i)
         if (zero_bits(six.prefix, std::to_string(i)) == 6) exact = std::to_string(i);
-    CHECK(pow.check(six.prefix, nonces{exact}, t0, guard).result == proof_result::ok);
+    CHECK(pow.check(six.prefix, nonces{exact}, t0) == proof_result::ok);
     CHECK(detail::leading_zero_bits(detail::sha256_digest{}) == 256);
     detail::sha256_digest d{};
     d[1] = 0x01;
@@ -117,12 +110,9 @@ TEST_CASE("a nonce with too few bits fails the proof", "[abuse][pow]") {
 
 TEST_CASE("a proof must be count distinct printable nonces", "[abuse][pow]") {
     const proof_of_work pow(key_of(1), 2min);
-    const replay_guard guard(16);
     // Zero bits: any nonce's hash is good enough, only the shape matters.
     const challenge c = pow.issue(0, 4, t0, 7);
-    const auto result = [&](const nonces& proof) {
-        return pow.check(c.prefix, proof, t0, guard).result;
-    };
+    const auto result = [&](const nonces& proof) { return pow.check(c.prefix, proof, t0); };
     CHECK(result({"a", "b", "c", "d"}) == proof_result::ok);
     CHECK(result({std::string(64, '~'), " ", "!", "0"}) == proof_result::ok);
     CHECK(result({}) == proof_result::missing);
@@ -140,38 +130,34 @@ TEST_CASE("a proof must be count distinct printable nonces", "[abuse][pow]") {
     // Duplicates of a solved proof are refused before any hash.
     const challenge hard = pow.issue(12, 2, t0, 8);
     const nonces solved = solve(hard).nonces;
-    CHECK(pow.check(hard.prefix, nonces{solved[0], solved[0]}, t0, guard).result ==
-          proof_result::malformed);
+    CHECK(pow.check(hard.prefix, nonces{solved[0], solved[0]}, t0) == proof_result::malformed);
 }
 
 TEST_CASE("a challenge expires pow_ttl after it was issued", "[abuse][pow]") {
     proof_of_work pow(key_of(1), 2min);
-    replay_guard guard(16);
     const challenge c = pow.issue(4, 2, t0, 7);
     const nonces proof = solve(c).nonces;
-    CHECK(pow.check(c.prefix, proof, t0 + 2min - 1ms, guard).result == proof_result::ok);
-    CHECK(pow.check(c.prefix, proof, t0 + 2min, guard).result == proof_result::expired);
-    CHECK(pow.verify(c.prefix, proof, t0 + 1h, guard) == proof_result::expired);
-    CHECK(guard.size() == 0);
+    CHECK(pow.check(c.prefix, proof, t0 + 2min - 1ms) == proof_result::ok);
+    CHECK(pow.check(c.prefix, proof, t0 + 2min) == proof_result::expired);
+    CHECK(pow.check(c.prefix, proof, t0 + 1h) == proof_result::expired);
     // A reload's ttl applies to challenges issued afterwards.
     pow.set_ttl(10s);
     const challenge short_lived = pow.issue(4, 2, t0, 7);
     CHECK(short_lived.expires_ms == 10'000);
-    CHECK(pow.check(short_lived.prefix, solve(short_lived).nonces, t0 + 10s, guard).result ==
+    CHECK(pow.check(short_lived.prefix, solve(short_lived).nonces, t0 + 10s) ==
           proof_result::expired);
-    CHECK(pow.check(c.prefix, proof, t0 + 1min, guard).result == proof_result::ok);
+    CHECK(pow.check(c.prefix, proof, t0 + 1min) == proof_result::ok);
 }
 
 TEST_CASE("a challenge of another key, or a made-up one, is foreign", "[abuse][pow]") {
     const proof_of_work ours(key_of(1), 2min);
     const proof_of_work theirs(key_of(2), 2min);  // another process's start
-    const replay_guard guard(16);
     const challenge c = theirs.issue(4, 2, t0, 7);
     const nonces proof = solve(c).nonces;
-    CHECK(theirs.check(c.prefix, proof, t0, guard).result == proof_result::ok);
-    CHECK(ours.check(c.prefix, proof, t0, guard).result == proof_result::foreign);
+    CHECK(theirs.check(c.prefix, proof, t0) == proof_result::ok);
+    CHECK(ours.check(c.prefix, proof, t0) == proof_result::foreign);
     // Even expired: the MAC is checked before the expiry.
-    CHECK(ours.check(c.prefix, proof, t0 + 1h, guard).result == proof_result::foreign);
+    CHECK(ours.check(c.prefix, proof, t0 + 1h) == proof_result::foreign);
 
     // Each character of our own prefix changed: the MAC no longer holds (or
     // the prefix no longer decodes). Characters 10 and 11 hold the count,
@@ -182,7 +168,7 @@ TEST_CASE("a challenge of another key, or a made-up one, is foreign", "[abuse][p
         std::string forged = mine.prefix;
         forged[i] = forged[i] == 'A' ? 'B' : 'A';
         INFO(i);
-        const proof_result r = ours.check(forged, my_proof, t0, guard).result;
+        const proof_result r = ours.check(forged, my_proof, t0);
         if (i == 10 || i == 11)
             CHECK((r == proof_result::foreign || r == proof_result::malformed));
         else
@@ -190,48 +176,9 @@ TEST_CASE("a challenge of another key, or a made-up one, is foreign", "[abuse][p
     }
     for (const std::string_view bad :
          {"", "short", "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"}) {
-        CHECK(ours.check(bad, my_proof, t0, guard).result == proof_result::foreign);
+        CHECK(ours.check(bad, my_proof, t0) == proof_result::foreign);
     }
-    CHECK(ours.check(mine.prefix + "A", my_proof, t0, guard).result == proof_result::foreign);
-}
-
-TEST_CASE("the replay guard forgets challenges once they expire, and is bounded", "[abuse][pow]") {
-    const proof_of_work pow(key_of(1), 2min);
-    replay_guard guard(3);
-    const auto id = [](std::uint8_t n) {
-        challenge_id i;
-        i.mac.fill(n);
-        return i;
-    };
-    CHECK(guard.redeem(id(1), t0 + 10s, t0));
-    CHECK_FALSE(guard.redeem(id(1), t0 + 10s, t0 + 1s));
-    CHECK(guard.redeemed(id(1), t0 + 10s - 1ns));
-    CHECK_FALSE(guard.redeemed(id(1), t0 + 10s));
-    CHECK(guard.redeem(id(2), t0 + 11s, t0));
-    CHECK(guard.redeem(id(3), t0 + 12s, t0));
-    CHECK(guard.size() == 3);
-    // Full: the oldest redemption goes first.
-    CHECK(guard.redeem(id(4), t0 + 13s, t0));
-    CHECK(guard.size() == 3);
-    CHECK(guard.evicted() == 1);
-    CHECK_FALSE(guard.redeemed(id(1), t0));
-    CHECK(guard.redeemed(id(2), t0));
-    // Expired ones leave at the next redemption, and are not stored at all
-    // when already expired.
-    CHECK(guard.redeem(id(5), t0 + 1s, t0 + 1min));
-    CHECK(guard.size() == 0);
-    CHECK(guard.evicted() == 1);
-
-    // A solved challenge is not replayable after an eviction of others...
-    const challenge c = pow.issue(4, 2, t0, 9);
-    const nonces proof = solve(c).nonces;
-    replay_guard one(1);
-    CHECK(pow.verify(c.prefix, proof, t0, one) == proof_result::ok);
-    CHECK(pow.verify(c.prefix, proof, t0, one) == proof_result::replayed);
-    // ...until `capacity` other challenges, each with its own proof, push it out.
-    const challenge d = pow.issue(4, 2, t0, 10);
-    CHECK(pow.verify(d.prefix, solve(d).nonces, t0, one) == proof_result::ok);
-    CHECK(pow.verify(c.prefix, proof, t0, one) == proof_result::ok);
+    CHECK(ours.check(mine.prefix + "A", my_proof, t0) == proof_result::foreign);
 }
 
 TEST_CASE("proof results have names", "[abuse][pow]") {
@@ -240,7 +187,6 @@ TEST_CASE("proof results have names", "[abuse][pow]") {
     CHECK(to_string(proof_result::malformed) == "malformed");
     CHECK(to_string(proof_result::too_few_bits) == "too_few_bits");
     CHECK(to_string(proof_result::expired) == "expired");
-    CHECK(to_string(proof_result::replayed) == "replayed");
     CHECK(to_string(proof_result::foreign) == "foreign");
     CHECK(random_pow_key() != random_pow_key());
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The abuse state of one daemon (PROTOCOL.md, Abuse controls): the address
-// hasher, the report ledger, the skip throttle, the proof-of-work issuer and
-// its replay guard, the join rate, and the settings in force. One object,
+// hasher, the report ledger, the skip throttle, the proof-of-work issuer,
+// the join rate, and the settings in force. One object,
 // owned by session::session_context and called by every worker's sessions:
 // each part locks its own mutex for O(1) (or O(threshold)) work, and the
 // settings are a copy under one more, so no call holds two of them at once
@@ -23,7 +23,6 @@
 #include <onymous/abuse/difficulty.hpp>
 #include <onymous/abuse/event_sink.hpp>
 #include <onymous/abuse/proof_of_work.hpp>
-#include <onymous/abuse/replay_guard.hpp>
 #include <onymous/abuse/report_ledger.hpp>
 #include <onymous/abuse/skip_throttle.hpp>
 #include <onymous/address/ip.hpp>
@@ -46,7 +45,8 @@ inline constexpr std::size_t proof_result_count =
 
 /// Counters for /metrics; relaxed atomics.
 struct abuse_counters {
-    /// Proofs checked, by proof_result: [ok] is "verified" (redeemed).
+    /// Proofs checked, by proof_result: [ok] is "verified", counted when its
+    /// message is accepted (redeemed).
     std::array<std::atomic<std::uint64_t>, proof_result_count> proofs_total{};
     std::atomic<std::uint64_t> reports_counted_total{0};
     std::atomic<std::uint64_t> reports_repeated_total{0};  ///< same reporter, same address
@@ -58,7 +58,6 @@ struct abuse_counters {
 
 /// How much state each table may hold (see each leaf's bound).
 inline constexpr std::size_t tracked_addresses_max = std::size_t{1} << 16;
-inline constexpr std::size_t redeemed_challenges_max = std::size_t{1} << 18;
 
 class controls {
 public:
@@ -92,13 +91,12 @@ public:
     /// A fresh challenge for a session of `address` at the difficulty the
     /// load and the address call for; nullopt while proof of work is off.
     std::optional<challenge> issue(std::uint64_t address, time_point now);
-    /// Checks `proof` against the challenge `prefix` without redeeming it;
-    /// a refusal is counted by reason.
-    checked_proof check(std::string_view prefix, std::span<const std::string> proof,
-                        time_point now);
-    /// Redeems an ok proof once its message is accepted. False: a replay
-    /// that raced the check (counted as replayed); refuse the message.
-    bool redeem(const checked_proof& proof, time_point now);
+    /// Checks `proof` against the challenge `prefix`; a refusal is counted
+    /// by reason. The caller redeems an ok proof by replacing the challenge
+    /// (proof_of_work.hpp).
+    proof_result check(std::string_view prefix, std::span<const std::string> proof, time_point now);
+    /// An ok proof's message was accepted: counted as verified.
+    void count_redeemed();
     /// An accepted join or next: the load term of the difficulty.
     void record_join(time_point now) { joins_.record(now); }
 
@@ -136,7 +134,6 @@ private:
     address_hasher hasher_;
     memory_report_ledger ledger_;
     skip_throttle throttle_;
-    replay_guard guard_;
     proof_of_work pow_;
     join_rate joins_;
     abuse_counters counters_;

@@ -7,8 +7,17 @@
 // Stateless until redeemed: a challenge's prefix carries its own expiry,
 // bits and count, a random nonce and a MAC over them, so the server checks
 // a challenge it issued without storing it, and a client can neither
-// change the difficulty nor make a prefix up. Only redeemed challenges are
-// remembered, by a replay_guard, until they expire.
+// change the difficulty nor make a prefix up.
+//
+// Single use needs no table of redeemed challenges. A proof names no
+// prefix: it is checked against the one challenge in force of the session
+// it was sent on, the only session that challenge was ever sent to, and
+// that session replaces it the moment a proof of it is accepted
+// (session/session_abuse.cpp). A replayed proof therefore meets the
+// successor, and its nonces satisfy that only by the chance any guess has,
+// 2^-(bits x count). A process-wide guard of redeemed MACs added nothing to
+// that and was the largest part of a proof's cost under churn
+// (docs/performance.md, Proof of work under churn).
 //
 // The prefix, 33 bytes in base64url without padding (44 characters):
 //   [0]      version, 1
@@ -32,8 +41,6 @@
 
 namespace onymous::abuse {
 
-class replay_guard;
-
 /// What hello and waiting carry as "challenge".
 struct challenge {
     std::string prefix;            ///< 44 base64url characters
@@ -51,8 +58,7 @@ enum class proof_result : std::uint8_t {
     malformed,     ///< not `count` distinct nonces of 1-64 printable ASCII characters
     too_few_bits,  ///< some nonce's hash has fewer leading zero bits than asked
     expired,
-    replayed,  ///< already redeemed
-    foreign,   ///< not a prefix of this key: another process's, or made up
+    foreign,  ///< not a prefix of this key: another process's, or made up
 };
 
 /// For metrics labels and test messages.
@@ -63,22 +69,6 @@ using pow_key = std::array<std::uint8_t, 32>;
 /// 32 bytes from OpenSSL's generator, for one process's life. Throws if
 /// the generator fails.
 pow_key random_pow_key();
-
-/// A challenge's identity in the replay guard: its MAC, which no other
-/// challenge of the same key shares (2^-128).
-struct challenge_id {
-    std::array<std::uint8_t, 16> mac{};
-
-    bool operator==(const challenge_id&) const = default;
-};
-
-/// What check() found. `id` and `expires_at` are set from `expired` down
-/// the list (the MAC was right), so that an accepted message can redeem it.
-struct checked_proof {
-    proof_result result = proof_result::missing;
-    challenge_id id{};
-    std::chrono::steady_clock::time_point expires_at{};
-};
 
 class proof_of_work {
 public:
@@ -100,17 +90,13 @@ public:
     /// The same with the nonce given (tests: no randomness).
     challenge issue(unsigned bits, unsigned count, time_point now, std::uint64_t nonce) const;
 
-    /// Checks `proof` against the challenge `prefix` without redeeming it.
-    /// Cheap things first: the nonces' shape, the prefix's MAC, the expiry,
-    /// the guard; only then `count` SHA-256 hashes, stopping at the first
-    /// short one. Never throws on any input (OpenSSL failures aside).
-    checked_proof check(std::string_view prefix, std::span<const std::string> proof, time_point now,
-                        const replay_guard& guard) const;
-
-    /// check(), then redeems an ok proof in `guard`: for callers that accept
-    /// the message whenever the proof is ok.
-    proof_result verify(std::string_view prefix, std::span<const std::string> proof, time_point now,
-                        replay_guard& guard) const;
+    /// Checks `proof` against the challenge `prefix`. Cheap things first:
+    /// the nonces' shape, the prefix's MAC, the expiry; only then `count`
+    /// SHA-256 hashes, stopping at the first short one. Redeeming is the
+    /// caller's: it stops offering `prefix` (see above). Never throws on any
+    /// input (OpenSSL failures aside).
+    proof_result check(std::string_view prefix, std::span<const std::string> proof,
+                       time_point now) const;
 
     /// A reload's new abuse.pow_ttl, for challenges issued from now on.
     /// Any thread; everything else is const.

@@ -266,12 +266,13 @@ private:
     void handle(const protocol::report_message& m);
     /// The checks of join and next after the join bucket, in the contract's
     /// order: the skip throttle (next only), suspended, the proof of work.
-    /// True when refused (answered); else `proof` holds what to redeem.
+    /// True when refused (answered); else `proved` says whether a proof of
+    /// the challenge in force came with it (to redeem once accepted).
     bool refuse_abuse(bool is_next, const std::vector<std::string>& proof, std::string_view ref,
-                      std::optional<abuse::checked_proof>& checked);
-    /// The message is accepted: redeems its proof (false when a replay
-    /// raced it: refused), counts the join and draws the next challenge.
-    bool accept_proof(const std::optional<abuse::checked_proof>& checked, std::string_view ref);
+                      bool& proved);
+    /// The message is accepted: counts the join and, when `proved`, redeems
+    /// the challenge in force by drawing its successor.
+    void accept_proof(bool proved);
     /// `waiting`'s text, with the next challenge when proof of work is on.
     std::string waiting_text() const;
     /// Whether this session's sessions wait in the shadow pool now.
