@@ -111,6 +111,41 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
+/// A connection that only publishes, with replies turned off (CLIENT REPLY
+/// OFF, sent right after the handshake): the node is not woken for a reply
+/// it has no use for, and Redis does not write one. Nothing tells whether a
+/// message arrived, so this is for messages whose receiver acknowledges them
+/// end to end (the cluster's relay, docs/architecture.md). A loss of the
+/// connection is found by a failed write or the peer's close, and it
+/// reconnects as connection does. Unsent bytes are bounded: past
+/// max_unsent_bytes, Redis is not reading, and the connection is dropped and
+/// made again (what was queued is lost, as on any loss).
+class publisher {
+public:
+    static constexpr std::size_t max_unsent_bytes = std::size_t{8} << 20;
+
+    publisher(boost::asio::io_context& io, endpoint where, options opts = {});
+    ~publisher();
+    publisher(const publisher&) = delete;
+    publisher& operator=(const publisher&) = delete;
+
+    void start();
+    void stop();  ///< closes; what was not written yet is dropped
+    /// Queues PUBLISH channel payload. False, and nothing sent, when not connected.
+    bool publish(std::string channel, std::string payload);
+    bool connected() const;
+    /// Every message published has been written to the socket.
+    bool flushed() const;
+
+    /// As connection's: after each (re)connection, and after each loss.
+    std::function<void()> on_connected;
+    std::function<void()> on_disconnected;
+
+private:
+    class impl;
+    std::shared_ptr<impl> impl_;
+};
+
 /// A Lua script loaded once per connection and run with EVALSHA, falling back to EVAL on NOSCRIPT.
 /// EVAL loads the script into the server's cache, so the next runs are EVALSHA again. A run that
 /// falls back executes after the commands sent between its EVALSHA and the NOSCRIPT reply.

@@ -54,7 +54,7 @@ private:
 
     void on_ready() override {
         established();
-        notify(&connection::on_connected);
+        detail::notify(owner_, &connection::on_connected);
     }
 
     void on_reply(reply answer) override {
@@ -85,14 +85,7 @@ private:
             if (detached()) return;  // a handler destroyed the connection
             if (command.handler) command.handler(std::nullopt);
         }
-        if (!stopped) notify(&connection::on_disconnected);
-    }
-
-    void notify(std::function<void()> connection::*callback) {
-        if (owner_ == nullptr) return;
-        // A copy: the callback may destroy the connection, and itself with it.
-        const std::function<void()> copy = owner_->*callback;
-        if (copy) copy();
+        if (!stopped) detail::notify(owner_, &connection::on_disconnected);
     }
 
     connection* owner_;

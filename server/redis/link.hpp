@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -42,6 +43,15 @@
 #include <vector>
 
 namespace onymous::redis::detail {
+
+/// Calls `owner`'s callback, if there is an owner and it has one, from a
+/// copy: the callback may destroy the owner, and itself with it.
+template <class Owner>
+void notify(Owner* owner, std::function<void()> Owner::*callback) {
+    if (owner == nullptr) return;
+    const std::function<void()> copy = owner->*callback;
+    if (copy) copy();
+}
 
 class link : public std::enable_shared_from_this<link> {
 public:
@@ -69,6 +79,8 @@ protected:
 
     /// Queues one command behind the others. Only while ready (the handshake is the link's).
     void send(const std::vector<std::string>& argv);
+    /// Bytes of commands not written to the socket yet.
+    std::size_t unsent_bytes() const { return queued_.size() + outgoing_.size(); }
     /// Drops the connection (the reason is logged) and reconnects after the backoff.
     void fail(const std::string& reason);
     /// Drops the connection and connects again at once. Nothing when idle.

@@ -72,21 +72,14 @@ private:
         const bool announced = subscribed_;
         subscribed_ = false;
         confirmed_ = 0;
-        if (!stopped && announced) notify(&subscriber::on_disconnected);
+        if (!stopped && announced) detail::notify(owner_, &subscriber::on_disconnected);
     }
 
     void confirm() {
         subscribed_ = true;
         unwatch();
         established();
-        notify(&subscriber::on_subscribed);
-    }
-
-    void notify(std::function<void()> subscriber::*callback) {
-        if (owner_ == nullptr) return;
-        // A copy: the callback may destroy the subscriber, and itself with it.
-        const std::function<void()> copy = owner_->*callback;
-        if (copy) copy();
+        detail::notify(owner_, &subscriber::on_subscribed);
     }
 
     const std::vector<std::string> channels_;

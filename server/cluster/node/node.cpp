@@ -41,9 +41,12 @@ node::impl::impl(node_options opts)
         milliseconds(500),
         std::chrono::duration_cast<milliseconds>(opts_.settings.node_timeout) / 2);
     commands_.emplace(io_, *where, ro);
+    publisher_.emplace(io_, *where, ro);
     subscriber_.emplace(io_, *where, std::vector<std::string>{channel_, heartbeats_}, ro);
     commands_->on_connected = [this] { on_redis_connected(); };
     commands_->on_disconnected = [this] { on_redis_lost(); };
+    publisher_->on_connected = [this] { update_degraded(); };
+    publisher_->on_disconnected = [this] { update_degraded(); };
     subscriber_->on_message = [this](std::string_view ch, std::string_view payload) {
         on_message(ch, payload);
     };
@@ -61,6 +64,7 @@ node::impl::impl(node_options opts)
     fallback_.emplace(std::move(fo));
     thread_ = std::thread([this] {
         commands_->start();
+        publisher_->start();
         subscriber_->start();
         start_heartbeats();
         start_ticks();
@@ -83,17 +87,21 @@ node::impl::~impl() {
     });
     thread_.join();
     subscriber_.reset();
+    publisher_.reset();
     commands_.reset();
 }
 
 void node::impl::finish_commands(clock::time_point deadline) {
-    if (commands_->connected() && commands_->pending() > 0 && clock::now() < deadline) {
+    const bool unsent = (commands_->connected() && commands_->pending() > 0) ||
+                        (publisher_->connected() && !publisher_->flushed());
+    if (unsent && clock::now() < deadline) {
         stop_timer_.expires_after(milliseconds(10));
         stop_timer_.async_wait(
             [this, deadline](boost::system::error_code) { finish_commands(deadline); });
         return;
     }
     commands_->stop();
+    publisher_->stop();
     guard_.reset();
     // Whatever a timer or a reconnection still had queued is dropped: the
     // thread ends now, not when the last of them has run out (a handler

@@ -294,6 +294,7 @@ private:
     /// Numbers a message of the pair and publishes it; the link keeps the
     /// bytes for its retries.
     void send(remote_pair& p, pair_kind kind, std::string payload);
+    /// To `node`'s channel, on publisher_ (no reply, no order with commands_).
     void publish(const std::string& node, std::string bytes);
     /// `m`'s interests whose hashes are among `hashes`, in `m`'s order.
     std::vector<std::string> names(const member& m, const std::vector<std::string>& hashes) const;
@@ -379,6 +380,10 @@ private:
     asio::io_context io_{1};
     asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
     std::optional<redis::connection> commands_;
+    /// Messages to another node's channel, which its receiver acknowledges
+    /// (or ends the pair): no replies (redis::publisher). Heartbeats, the
+    /// probe and the abuse events stay on commands_, whose replies count.
+    std::optional<redis::publisher> publisher_;
     std::optional<redis::subscriber> subscriber_;
     asio::steady_timer heartbeat_timer_{io_};
     asio::steady_timer tick_timer_{io_};

@@ -116,7 +116,7 @@ void node::impl::send(remote_pair& p, pair_kind kind, std::string payload) {
 }
 
 void node::impl::publish(const std::string& node, std::string bytes) {
-    commands_->command({"PUBLISH", prefix_ + ":n:" + node, std::move(bytes)}, [](auto) {});
+    publisher_->publish(prefix_ + ":n:" + node, std::move(bytes));
 }
 
 std::vector<std::string> node::impl::names(const member& m,
@@ -211,10 +211,10 @@ void node::impl::on_pair_message(wire_message& w) {
         break;
     case pair_kind::ended:
         if (member* m = release_local(p)) {
-            // The other node stored the cooldown; ours only times the
-            // rematch of m, should it wait alone with its last partner.
-            if (opts_.rematch_cooldown.count() > 0)
-                cooldown_ends_[m->id] = wall_ms() + opts_.rematch_cooldown.count();
+            // The other node stored the cooldown too, but on its commands
+            // connection, which `ended` (on its publisher) may overtake:
+            // ours goes before m's next join on ours, so that join sees it.
+            cool_down(m->id, m->last_partner);
             m->peer->partner_left(p.id);
         }
         break;

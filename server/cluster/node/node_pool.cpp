@@ -189,8 +189,8 @@ void node::impl::update_degraded() {
     // addresses as the others do: a client hashed under its own key would
     // escape the cluster's counters for its whole connection.
     const bool now =
-        !(commands_->connected() && subscriber_->subscribed() && !generation_.empty() &&
-          writable_ && (!address_key_needed_ || address_key_adopted_));
+        !(commands_->connected() && publisher_->connected() && subscriber_->subscribed() &&
+          !generation_.empty() && writable_ && (!address_key_needed_ || address_key_adopted_));
     if (now == counters.degraded.load(std::memory_order_relaxed)) return;
     counters.degraded.store(now, std::memory_order_relaxed);
     on_degraded_changed(now);
