@@ -25,8 +25,9 @@ for _ in range(count):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((source, 0))
-    s.connect(("127.0.0.1", port))
     try:
+        # A refusal is a reset, which may come before the connect returns.
+        s.connect(("127.0.0.1", port))
         s.sendall(hello)
         data = s.recv(4096)
     except (ConnectionResetError, BrokenPipeError):

@@ -62,14 +62,24 @@ std::optional<refusal> refuse_at_accept(server_context& ctx, const handshake_opt
     return std::nullopt;
 }
 
+/// Closes a refused connection with a reset (SO_LINGER 0), as HAProxy's
+/// "connection reject" does: no FIN exchange, and no TIME_WAIT socket left
+/// in the kernel for each connection of a flood.
+void reset(tcp::socket& socket) {
+    error_code ignored;
+    socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket.close(ignored);
+}
+
 /// Counts the connection and starts its handshake on its worker, unless it
-/// is refused here (closed unanswered).
+/// is refused here (reset unanswered).
 void hand_over(server_context& ctx, handshake_options options, tcp::socket socket) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
     connection_slot slot(ctx.stats, ctx.snapshot());
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
         hard_cap(slot.limits().max_connections)) {
         ctx.stats.count(refusal::hard_cap, refusal_stage::accept);
+        reset(socket);
         return;
     }
     error_code ec;
@@ -78,7 +88,8 @@ void hand_over(server_context& ctx, handshake_options options, tcp::socket socke
     accepted_peer peer{to_ip(endpoint.address())};
     if (const auto why = refuse_at_accept(ctx, options, peer, slot)) {
         ctx.stats.count(*why, refusal_stage::accept);
-        return;  // the socket closes here; the client sees no ServerHello
+        reset(socket);  // the client sees no ServerHello
+        return;
     }
     socket.set_option(tcp::no_delay(true), ec);
     const int lowat = max_unsent_kernel_bytes;
