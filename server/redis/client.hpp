@@ -117,9 +117,13 @@ private:
 /// message arrived, so this is for messages whose receiver acknowledges them
 /// end to end (the cluster's relay, docs/architecture.md). A loss of the
 /// connection is found by a failed write or the peer's close, and it
-/// reconnects as connection does. Unsent bytes are bounded: past
-/// max_unsent_bytes, Redis is not reading, and the connection is dropped and
-/// made again (what was queued is lost, as on any loss).
+/// reconnects as connection does; a connection that takes messages and
+/// delivers none can only be found by its user (the cluster publishes its
+/// heartbeat here and listens for it: restart()). Unsent bytes are bounded:
+/// past max_unsent_bytes, Redis is not reading, and the connection is
+/// dropped and made again (what was queued is lost, as on any loss). A Redis
+/// that refuses REPLY OFF (an ACL, a renamed command) still gets the
+/// messages: its replies are read and dropped, with a warning.
 class publisher {
 public:
     static constexpr std::size_t max_unsent_bytes = std::size_t{8} << 20;
@@ -136,6 +140,8 @@ public:
     bool connected() const;
     /// Every message published has been written to the socket.
     bool flushed() const;
+    /// Drops the connection and connects again at once (nothing when not started).
+    void restart();
 
     /// As connection's: after each (re)connection, and after each loss.
     std::function<void()> on_connected;

@@ -1,6 +1,8 @@
 #include "redis/client.hpp"
 #include "redis/link.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 namespace onymous::redis {
@@ -36,20 +38,35 @@ public:
     }
 
     bool flushed() const { return unsent_bytes() == 0; }
+    void restart() { reconnect_now("the publisher was restarted"); }
 
 private:
     void on_ready() override {
         // OFF itself is not answered either.
         send({"CLIENT", "REPLY", "OFF"});
+        replies_on_ = false;
+        refusal_logged_ = false;
         established();
         detail::notify(owner_, &publisher::on_connected);
     }
 
     void on_reply(reply answer) override {
-        // Only an error could get here (a Redis that does not know REPLY OFF
-        // answers it): nothing sent on this connection expects a reply.
-        fail(answer.is_error() ? "CLIENT REPLY OFF refused: " + answer.text
-                               : std::string("a reply while replies are off"));
+        // A reply comes only when OFF was refused (an ACL without CLIENT,
+        // as `+@all -@dangerous` is on Redis 6, or a renamed command). The
+        // connection still publishes; its answers are read and dropped.
+        // Failing it instead would reconnect for ever.
+        if (!replies_on_) {
+            replies_on_ = true;
+            spdlog::warn(
+                "redis publish: CLIENT REPLY OFF refused ({}); replies are read and "
+                "dropped",
+                answer.is_error() ? answer.text : std::string("it was answered"));
+            return;
+        }
+        if (answer.is_error() && !refusal_logged_) {
+            refusal_logged_ = true;  // once per connection: every message would repeat it
+            spdlog::warn("redis publish: PUBLISH refused: {}", answer.text);
+        }
     }
 
     void on_closed(bool stopped) override {
@@ -58,6 +75,8 @@ private:
     void on_deadline(clock::time_point) override {}
 
     publisher* owner_;
+    bool replies_on_ = false;        ///< OFF was refused on this connection
+    bool refusal_logged_ = false;    ///< a refused PUBLISH was logged on this connection
     std::vector<std::string> argv_;  ///< reused: PUBLISH's three arguments
 };
 
@@ -73,6 +92,8 @@ void publisher::stop() { impl_->stop(); }
 bool publisher::publish(std::string channel, std::string payload) {
     return impl_->publish(std::move(channel), std::move(payload));
 }
+
+void publisher::restart() { impl_->restart(); }
 
 bool publisher::connected() const { return impl_->ready(); }
 

@@ -137,7 +137,8 @@ TEST_CASE("proof of work in cluster mode: proofs of each node's challenges, once
           "[cluster_abuse][cluster_abuse_test][cluster]") {
     cluster c(
         {.nodes = 2,
-         .extra = {{"abuse.pow_bits", 8}, {"abuse.pow_count", 2}, {"abuse.pow_max_bits", 12}}});
+         // 4 nonces: a proof meets another challenge by a chance of 2^-32.
+         .extra = {{"abuse.pow_bits", 8}, {"abuse.pow_count", 4}, {"abuse.pow_max_bits", 12}}});
     auto a = client_from(c.node(0), "127.0.0.81");
     auto b = client_from(c.node(1), "127.0.0.82");
     auto a_again = client_from(c.node(1), "127.0.0.81");

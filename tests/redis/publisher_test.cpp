@@ -131,3 +131,27 @@ TEST_CASE("a Redis that stops reading: the unsent bytes are bounded", "[publishe
         io, [&] { return !ear.heard.empty(); }, patience));
     CHECK(ear.heard == std::vector<std::string>{"after"});
 }
+
+TEST_CASE("a Redis that refuses REPLY OFF still gets every message", "[publisher_test]") {
+    redis_server server;
+    // As an ACL of `+@all -@dangerous` does on Redis 6, where CLIENT is dangerous.
+    server.cli({"ACL", "SETUSER", "default", "-client|reply"});
+    boost::asio::io_context io;
+    listener ear(io, server.endpoint(), "ch");
+    redis::connection probe(io, server.endpoint(), test_options());
+    connect(io, probe);
+    redis::publisher p(io, server.endpoint(), test_options());
+    connect(io, p);
+    const long long connections = info_number(io, probe, "total_connections_received:");
+
+    constexpr int count = 100;
+    for (int i = 0; i < count; ++i) REQUIRE(p.publish("ch", std::to_string(i)));
+    REQUIRE(run_until(
+        io, [&] { return ear.heard.size() == count; }, patience));
+    for (int i = 0; i < count; ++i)
+        REQUIRE(ear.heard[static_cast<std::size_t>(i)] == std::to_string(i));
+    // Refused once, and the connection kept: its replies are read and dropped.
+    CHECK(info_number(io, probe, "errorstat_NOPERM:count=") == 1);
+    CHECK(p.connected());
+    CHECK(info_number(io, probe, "total_connections_received:") == connections);
+}

@@ -4,7 +4,7 @@
 // solver. Pure: no sockets, no threads; the caller passes the time, and the
 // key is injected (random_pow_key() at each start, a fixed one in tests).
 //
-// Stateless until redeemed: a challenge's prefix carries its own expiry,
+// Stateless: a challenge's prefix carries its own expiry,
 // bits and count, a random nonce and a MAC over them, so the server checks
 // a challenge it issued without storing it, and a client can neither
 // change the difficulty nor make a prefix up.

@@ -72,7 +72,7 @@ void node::impl::ask_for_session(const std::string& id, const std::string& token
     // Whoever we have heard within node_timeout may hold it; a token that
     // is not a wire payload's (a newline) is nobody's.
     std::vector<std::string> asked;
-    if (commands_->connected() && token.find('\n') == std::string::npos)
+    if (publisher_->connected() && token.find('\n') == std::string::npos)
         for (const auto& [node, heard] : last_heard_) asked.push_back(node);
     if (asked.empty()) {
         not_found(requester);

@@ -18,9 +18,11 @@ void node::impl::heartbeat() {
     const auto timeout = opts_.settings.node_timeout;
     if (commands_->connected() && (generation_.empty() || !writable_)) fetch_generation();
     if (commands_->connected() && !generation_.empty()) {
-        commands_->command({"PUBLISH", heartbeats_,
-                            encode({wire_kind::heartbeat, id_, 0, 0, {}, {}, generation_, {}})},
-                           [](auto) {});
+        // On the publisher, like every message to other nodes: we live to
+        // them exactly while what we send reaches them, and hearing our
+        // own heartbeat probes that connection as well as the subscription.
+        publisher_->publish(heartbeats_,
+                            encode({wire_kind::heartbeat, id_, 0, 0, {}, {}, generation_, {}}));
         // The lease says which nodes live to whoever looks at Redis; its
         // answer says whether Redis takes writes (a replica does not).
         commands_->command({"SET", prefix_ + ":node:" + id_, "1", "PX", std::to_string(lease_ms())},
@@ -28,12 +30,17 @@ void node::impl::heartbeat() {
         pool(touch_args(prefix_, id_, ttl_ms()));
         sync_address_key_daily();
     }
-    // Our own heartbeat is the probe of our subscription: a connection
-    // that looks fine and delivers nothing is made again.
-    if (subscriber_->subscribed() && commands_->connected() && !generation_.empty() &&
+    // Our own heartbeat is the probe of the publisher and of the
+    // subscription: connections that look fine and carry nothing are made
+    // again (which of the two failed cannot be told, so both are).
+    if (subscriber_->subscribed() && publisher_->connected() && commands_->connected() &&
+        !generation_.empty() &&
         now - last_own_heartbeat_ > 3 * opts_.settings.heartbeat_interval + milliseconds(500)) {
-        spdlog::warn("cluster: the subscription delivers nothing; subscribing again");
+        spdlog::warn(
+            "cluster: our own heartbeat does not come back; publishing and subscribing "
+            "again");
         last_own_heartbeat_ = now;
+        publisher_->restart();
         subscriber_->restart();
     }
     // Cut off for node_timeout, we are dead to the others, who end their

@@ -94,8 +94,10 @@ void node::impl::break_pair(std::uint64_t id, bool tell_other) {
 void node::impl::cool_down(const std::string& a, const std::string& b) {
     if (opts_.rematch_cooldown.count() == 0 || b.empty()) return;
     const auto until = wall_ms() + opts_.rematch_cooldown.count();
-    cooldown_ends_[a] = until;
-    cooldown_ends_[b] = until;
+    // Only members of this node: their entries go when they do
+    // (node.cpp), and a remote id would stay for the node's life.
+    for (const auto* id : {&a, &b})
+        if (find(*id) != nullptr) cooldown_ends_[*id] = until;
     commands_->command({"SET", cooldown_key(prefix_, generation_, a, b), "1", "PX",
                         std::to_string(opts_.rematch_cooldown.count())},
                        [](auto) {});
