@@ -381,8 +381,9 @@ private:
     asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
     std::optional<redis::connection> commands_;
     /// Messages to another node's channel, which its receiver acknowledges
-    /// (or ends the pair): no replies (redis::publisher). Heartbeats, the
-    /// probe and the abuse events stay on commands_, whose replies count.
+    /// (or ends the pair), and the heartbeat, whose return probes this
+    /// connection: no replies (redis::publisher). The lease, the abuse
+    /// events and the pool stay on commands_, whose replies count.
     std::optional<redis::publisher> publisher_;
     std::optional<redis::subscriber> subscriber_;
     asio::steady_timer heartbeat_timer_{io_};
