@@ -93,8 +93,10 @@ private:
 admin_server::admin_server(net::server_context& ctx, asio::io_context& io)
     : accept_(std::make_shared<net::accept_loop>(
           net::open_acceptor(io, ctx.settings.admin.address, ctx.settings.admin.port),
-          [&ctx](tcp::socket socket) {
-              std::make_shared<admin_session>(std::move(socket), ctx)->run();
+          [&ctx, &io](net::accepted_connection connection) {
+              boost::system::error_code ec;
+              auto socket = connection.adopt(io, ec);
+              if (!ec) std::make_shared<admin_session>(std::move(socket), ctx)->run();
           })) {}
 
 void admin_server::start() { accept_->start(); }

@@ -1,7 +1,8 @@
 #pragma once
 // One accept loop for every listening socket of the daemon: accepts until
 // stopped, backs off while descriptors are exhausted (logged once per
-// episode), and hands each connection to a callback.
+// episode), and hands each connection to a callback before any io_context
+// knows it, so that refusing one costs no reactor registration.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,20 +12,44 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace onymous::net {
 
+/// A connection just accepted: a descriptor and its peer, registered with
+/// no io_context yet. Closed (plainly) if neither refused nor adopted.
+class accepted_connection {
+public:
+    accepted_connection(int fd, const boost::asio::ip::tcp::endpoint& peer) noexcept
+        : fd_(fd), peer_(peer) {}
+    accepted_connection(accepted_connection&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), peer_(other.peer_) {}
+    accepted_connection& operator=(accepted_connection&&) = delete;
+    ~accepted_connection();
+
+    const boost::asio::ip::tcp::endpoint& peer() const noexcept { return peer_; }
+    int native_handle() const noexcept { return fd_; }
+
+    /// Closes with a reset (SO_LINGER 0), as HAProxy's "connection reject"
+    /// does: no FIN exchange, and no TIME_WAIT socket left in the kernel
+    /// for each connection of a flood.
+    void reset() noexcept;
+    /// Hands the descriptor to a socket on `io`. When the reactor cannot take
+    /// it, `ec` says why, the descriptor is closed and the socket is not open.
+    boost::asio::ip::tcp::socket adopt(boost::asio::io_context& io, boost::system::error_code& ec);
+
+private:
+    int fd_;
+    boost::asio::ip::tcp::endpoint peer_;
+};
+
 class accept_loop : public std::enable_shared_from_this<accept_loop> {
 public:
-    /// Receives each accepted socket, on the acceptor's executor.
-    using socket_handler = std::function<void(boost::asio::ip::tcp::socket)>;
-    /// Picks the io_context that will own the next connection's socket.
-    using context_chooser = std::function<boost::asio::io_context&()>;
+    /// Receives each accepted connection, on the acceptor's executor.
+    using connection_handler = std::function<void(accepted_connection)>;
 
-    /// Takes an open, listening acceptor. Without `choose`, sockets belong
-    /// to the acceptor's own io_context.
-    accept_loop(boost::asio::ip::tcp::acceptor acceptor, socket_handler on_socket,
-                context_chooser choose = {});
+    /// Takes an open, listening acceptor.
+    accept_loop(boost::asio::ip::tcp::acceptor acceptor, connection_handler on_connection);
     accept_loop(const accept_loop&) = delete;
     accept_loop& operator=(const accept_loop&) = delete;
 
@@ -36,14 +61,13 @@ public:
     void stop();
 
 private:
-    void do_accept();
-    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
-    void back_off(boost::system::error_code ec);
+    void wait_ready();
+    void accept_ready();
+    void back_off(const boost::system::error_code& ec);
 
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer backoff_;
-    socket_handler on_socket_;
-    context_chooser choose_;
+    connection_handler on_connection_;
     bool exhausted_ = false;  ///< accept is failing for lack of descriptors
 };
 

@@ -3,9 +3,7 @@
 #include "net/client_admission.hpp"
 #include "net/http_session.hpp"
 
-#include <boost/asio/execution/context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/query.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,14 +23,6 @@ namespace {
 /// descriptor.
 std::uint64_t hard_cap(std::uint64_t max_connections) {
     return max_connections + std::max<std::uint64_t>(64, max_connections / 16);
-}
-
-/// The worker whose io_context the socket was accepted onto.
-worker& owner_of(server_context& ctx, tcp::socket& socket) {
-    auto& owner = asio::query(socket.get_executor(), asio::execution::context);
-    for (auto& w : ctx.workers)
-        if (&w->io() == &owner) return *w;
-    return *ctx.workers.front();  // unreachable: every socket is accepted onto a worker
 }
 
 /// Unsent bytes the kernel may hold for one connection. A client that stops
@@ -62,39 +52,32 @@ std::optional<refusal> refuse_at_accept(server_context& ctx, const handshake_opt
     return std::nullopt;
 }
 
-/// Closes a refused connection with a reset (SO_LINGER 0), as HAProxy's
-/// "connection reject" does: no FIN exchange, and no TIME_WAIT socket left
-/// in the kernel for each connection of a flood.
-void reset(tcp::socket& socket) {
-    error_code ignored;
-    socket.set_option(asio::socket_base::linger(true, 0), ignored);
-    socket.close(ignored);
-}
-
 /// Counts the connection and starts its handshake on its worker, unless it
 /// is refused here (reset unanswered).
-void hand_over(server_context& ctx, handshake_options options, tcp::socket socket) {
+void hand_over(server_context& ctx, handshake_options options, accepted_connection connection) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
     connection_slot slot(ctx.stats, ctx.snapshot());
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
         hard_cap(slot.limits().max_connections)) {
         ctx.stats.count(refusal::hard_cap, refusal_stage::accept);
-        reset(socket);
+        connection.reset();
         return;
     }
-    error_code ec;
-    const auto endpoint = socket.remote_endpoint(ec);
-    if (ec) return;  // gone already
-    accepted_peer peer{to_ip(endpoint.address())};
+    accepted_peer peer{to_ip(connection.peer().address())};
     if (const auto why = refuse_at_accept(ctx, options, peer, slot)) {
         ctx.stats.count(*why, refusal_stage::accept);
-        reset(socket);  // the client sees no ServerHello
+        connection.reset();  // the client sees no ServerHello
         return;
     }
-    socket.set_option(tcp::no_delay(true), ec);
+    const int fd = connection.native_handle();
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     const int lowat = max_unsent_kernel_bytes;
-    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
-    worker& w = owner_of(ctx, socket);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+    worker& w = ctx.next_worker();
+    error_code ec;
+    tcp::socket socket = connection.adopt(w.io(), ec);
+    if (ec) return;  // the worker's reactor is out of room: closed, as a failed accept was
     asio::post(w.io(),
                [&ctx, options, peer, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
                    start_http_session(std::move(s), ctx, w, std::move(slot), options, peer);
@@ -109,11 +92,10 @@ listener::listener(server_context& ctx, const config::listener& where, asio::io_
       accept_(std::make_shared<accept_loop>(
           passed_fd >= 0 ? adopt_acceptor(io, passed_fd)
                          : open_acceptor(io, where.address, where.port),
-          [&ctx, options = handshake_options{where.tls, where.proxy_protocol}](tcp::socket socket) {
-              hand_over(ctx, options, std::move(socket));
-          },
-          // The socket is created on the worker that will own the connection.
-          [&ctx]() -> asio::io_context& { return ctx.next_worker().io(); })) {}
+          [&ctx, options = handshake_options{where.tls, where.proxy_protocol}](
+              accepted_connection connection) {
+              hand_over(ctx, options, std::move(connection));
+          })) {}
 
 void listener::start() { accept_->start(); }
 
