@@ -1,6 +1,7 @@
 // onymousd: anonymous random-chat signaling and matchmaking daemon.
 
 #include "app/daemon.hpp"
+#include "app/malloc_tuning.hpp"
 #include "app/probe.hpp"
 
 #include <onymous/config/default_config.hpp>
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     }
     if (probe_url) return onymous::app::probe(*probe_url);
     if (!check_path.empty()) return onymous::app::check_config(check_path);
+    onymous::app::tune_malloc(argv);  // may start this program again, once
 
     onymous::config::settings settings;
     try {

@@ -83,8 +83,10 @@ void signaling_session::on_relay(std::uint64_t pair_id, std::string& text,
                                  clock::time_point read_at) {
     if (life_ == life::ended) return;
     if (state_ == state::paired && pair_id == pair_id_) {
-        send_sequenced_text(std::move(text));
+        // Observed before the hand-over: once handed, the text may reach the
+        // partner (and a scrape after it) before this thread runs again.
         ctx_.counters.relay_latency.observe(settings().now() - read_at);
+        send_sequenced_text(std::move(text));
         return;
     }
     // Pair ids only grow: one we have not seen yet is a pairing whose

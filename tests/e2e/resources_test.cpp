@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <string>
 #include <thread>
 
 using namespace onymous::test;
@@ -166,4 +168,47 @@ TEST_CASE("accept backs off instead of spinning when descriptors run out",
     }
     REQUIRE(served);
     finish(daemon);
+}
+
+namespace {
+
+/// GLIBC_TUNABLES in the environment `pid` was started with, or nullopt.
+/// glibc's loader ends each tunable's value in place with a NUL as it
+/// parses them, so in /proc/PID/environ the tunables after the first look
+/// like entries of their own.
+std::optional<std::string> glibc_tunables(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::optional<std::string> found;
+    std::string entry;
+    while (std::getline(in, entry, '\0')) {
+        if (entry.rfind("GLIBC_TUNABLES=", 0) == 0)
+            found = entry.substr(15);
+        else if (found && entry.rfind("glibc.", 0) == 0)
+            *found += ":" + entry;
+        else if (found)
+            break;
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("the daemon runs with glibc's tcache off, keeping other tunables, unless told not to",
+          "[resources_test][e2e]") {
+    daemon_process plain;
+    launch_options with_tunable;
+    with_tunable.environment = {{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2"}};
+    daemon_process extended(with_tunable, {});
+    launch_options kept;
+    kept.environment = {{"ONYMOUS_KEEP_MALLOC", "1"}};
+    daemon_process untouched(kept, {});
+    CHECK(glibc_tunables(plain.pid()) == "glibc.malloc.tcache_count=0");
+    CHECK(glibc_tunables(extended.pid()) == "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0");
+    CHECK(glibc_tunables(untouched.pid()) == std::nullopt);
+    // Started again in place, each still serves on the sockets it reported.
+    for (auto* daemon : {&plain, &extended, &untouched}) {
+        auto client = open_client(*daemon);
+        ping_pong(client);
+        finish(*daemon);
+    }
 }

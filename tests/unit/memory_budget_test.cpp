@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <iterator>
+
 #include <memory>
 #include <vector>
 
@@ -160,4 +162,33 @@ TEST_CASE("a small fifo keeps order, and gives its memory back once empty", "[me
     CHECK(fifo.front() == 7);
     fifo.clear();
     CHECK(fifo.empty());
+    CHECK(fifo.capacity() == 0);
+}
+
+TEST_CASE("a small fifo keeps a ring of slots sized to what it holds", "[memory][fifo]") {
+    onymous::memory::small_fifo<int> fifo;
+    // A client that never acks: about 110 messages held, one in, one out.
+    for (int i = 0; i < 110; ++i) fifo.push_back(i);
+    CHECK(fifo.capacity() == 128);
+    for (int i = 110; i < 1000; ++i) {
+        CHECK(fifo.front() == i - 110);
+        fifo.pop_front();
+        fifo.push_back(i);  // wraps around the ring many times
+    }
+    CHECK(fifo.capacity() == 128);
+    int expected = 890;
+    for (const int x : fifo) CHECK(x == expected++);
+    CHECK(expected == 1000);
+    // Newest first, as the history walks it.
+    CHECK(*std::make_reverse_iterator(fifo.end()) == 999);
+    // Shrinks once a quarter full, in order.
+    while (fifo.size() > 32) fifo.pop_front();
+    CHECK(fifo.capacity() == 64);
+    CHECK(fifo.front() == 968);
+    CHECK(fifo.back() == 999);
+    while (fifo.size() > 1) fifo.pop_back();
+    CHECK(fifo.capacity() == 4);
+    CHECK(fifo.front() == 968);
+    fifo.pop_front();
+    CHECK(fifo.capacity() == 0);
 }

@@ -35,8 +35,9 @@ public:
     /// bound counts it: the frame's shared block (control block, charging
     /// allocator and string object: one 80-byte allocation), the malloc
     /// header and rounding of the text (about 16), and the message's slot
-    /// here (24 bytes, up to twice that with the fifo's slack). Measured with
-    /// heaptrack on bench/memory's churn without acks.
+    /// here (24 bytes, and the ring's spare slots: about 4 more per message
+    /// at 110 held). Measured with heaptrack on bench/memory's churn without
+    /// acks.
     static constexpr std::size_t message_overhead = 128;
 
     /// Adds what it holds to `gauge` (/metrics), if given. The frames

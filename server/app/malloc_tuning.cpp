@@ -1,0 +1,42 @@
+#include "app/malloc_tuning.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace onymous::app {
+
+// Why the tcache goes. Each thread's tcache keeps up to 7 freed blocks of
+// each of 64 sizes for its next allocations, and glibc counts them as in
+// use: malloc_trim cannot give back the pages they sit on. After a load
+// spike those blocks are scattered over the whole heap, about one per page:
+// after 200 churning clients left, the main thread's heap (worker 0's) kept
+// 860 KiB more than before them, malloc_trim or not; with the tcache off it
+// kept 76 KiB, and churn pairings/s and CPU per pairing did not move beyond
+// the machine's noise (docs/performance.md, Memory: what a spike leaves).
+void tune_malloc(char** argv) {
+#ifdef __GLIBC__
+    constexpr std::string_view tunable = "glibc.malloc.tcache_count";
+    if (std::getenv("ONYMOUS_KEEP_MALLOC") != nullptr) return;  // the operator's choice
+    const char* current = std::getenv("GLIBC_TUNABLES");
+    const std::string tunables = current != nullptr ? current : "";
+    if (tunables.find(tunable) != std::string::npos) return;  // set already: ours or theirs
+    const std::string extended =
+        (tunables.empty() ? "" : tunables + ":") + std::string(tunable) + "=0";
+    if (::setenv("GLIBC_TUNABLES", extended.c_str(), 1) != 0) return;
+    // Same process, same pid, same descriptors (socket activation's
+    // LISTEN_PID still names it); only the allocator starts afresh.
+    ::execv("/proc/self/exe", argv);
+    // Not reached unless the exec failed (no /proc): run as we are.
+    if (current != nullptr)
+        ::setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
+    else
+        ::unsetenv("GLIBC_TUNABLES");
+#else
+    (void)argv;
+#endif
+}
+
+}  // namespace onymous::app
