@@ -10,27 +10,18 @@
 // the whole shared stack with one exchange, or allocates. Pushing with CAS
 // and taking everything with an exchange is free of the ABA problem, so no
 // tags are needed, and no thread ever waits for another.
-//
-// Nodes are allocated in slabs and kept for the process's life. One by one,
-// they were allocated at the peak of a load, among the connections' own
-// allocations, and each kept the heap page it sat on: after 200 churning
-// clients left, 258 nodes (20 KiB) held about 900 KiB of a worker's heap
-// that malloc_trim could not give back (heaptrack, bench/memory).
 
 #include "mpsc_queue.hpp"
 
 #include <atomic>
 #include <cstddef>
-#include <memory>
-#include <mutex>
-#include <vector>
 
 namespace onymous::match {
 
 template <typename Node>
 class node_cache {
 public:
-    /// A node for the calling thread: recycled if possible, else from a new slab.
+    /// A node for the calling thread: recycled if possible, else new.
     /// Its payload is in whatever state its last use left it.
     static Node* take() {
         local_list& mine = local_;
@@ -41,7 +32,7 @@ public:
             mine.head = shared_.exchange(nullptr, std::memory_order_acquire);
             mine.size = 0;
         }
-        if (!mine.head) refill(mine);
+        if (!mine.head) return new Node;
         queue_node* n = mine.head;
         mine.head = n->next.load(std::memory_order_relaxed);
         if (mine.size > 0) --mine.size;
@@ -58,37 +49,18 @@ public:
 
 private:
     static constexpr std::size_t keep = 256;
-    static constexpr std::size_t slab_nodes = 64;
 
-    /// Nodes belong to their slab, wherever they are listed: a thread that
-    /// ends hands its list to the others.
     struct local_list {
         queue_node* head = nullptr;
         std::size_t size = 0;  ///< at most the length of the list
         ~local_list() {
-            if (!head) return;
-            queue_node* last = head;
-            while (queue_node* n = last->next.load(std::memory_order_relaxed)) last = n;
-            push_shared(head, last);
+            while (head) {
+                queue_node* n = head;
+                head = n->next.load(std::memory_order_relaxed);
+                delete static_cast<Node*>(n);
+            }
         }
     };
-
-    /// Every slab, freed with the process.
-    struct slab_store {
-        std::mutex lock;
-        std::vector<std::unique_ptr<Node[]>> slabs;
-    };
-
-    /// A new slab's nodes onto the calling thread's empty list.
-    static void refill(local_list& mine) {
-        auto slab = std::make_unique<Node[]>(slab_nodes);
-        for (std::size_t i = 0; i < slab_nodes; ++i) {
-            slab[i].next.store(mine.head, std::memory_order_relaxed);
-            mine.head = &slab[i];
-        }
-        const std::lock_guard guard(slabs_.lock);  // once per 64 nodes ever needed
-        slabs_.slabs.push_back(std::move(slab));
-    }
 
     static void share_half(local_list& mine) {
         queue_node* first = mine.head;
@@ -97,11 +69,6 @@ private:
             last = last->next.load(std::memory_order_relaxed);
         mine.head = last->next.load(std::memory_order_relaxed);
         mine.size -= keep / 2;
-        push_shared(first, last);
-    }
-
-    /// Pushes the chain first..last onto the shared stack with one CAS.
-    static void push_shared(queue_node* first, queue_node* last) {
         queue_node* top = shared_.load(std::memory_order_relaxed);
         do {
             last->next.store(top, std::memory_order_relaxed);
@@ -111,7 +78,6 @@ private:
 
     static inline thread_local local_list local_;
     static inline std::atomic<queue_node*> shared_{nullptr};
-    static inline slab_store slabs_;
 };
 
 }  // namespace onymous::match
