@@ -1,5 +1,6 @@
 #include "app/malloc_tuning.hpp"
 
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,21 +20,31 @@ namespace onymous::app {
 void tune_malloc(char** argv) {
 #ifdef __GLIBC__
     constexpr std::string_view tunable = "glibc.malloc.tcache_count";
+    constexpr const char* started_again = "ONYMOUS_MALLOC_TUNED";
     if (std::getenv("ONYMOUS_KEEP_MALLOC") != nullptr) return;  // the operator's choice
+    // Once only: if the tunable did not survive the exec, running again
+    // would not change that.
+    if (std::getenv(started_again) != nullptr) return;
+    // A setuid binary, or one with file capabilities (setcap for port 443),
+    // has glibc erase this tunable at start-up.
+    if (::getauxval(AT_SECURE) != 0) return;
     const char* current = std::getenv("GLIBC_TUNABLES");
     const std::string tunables = current != nullptr ? current : "";
     if (tunables.find(tunable) != std::string::npos) return;  // set already: ours or theirs
     const std::string extended =
         (tunables.empty() ? "" : tunables + ":") + std::string(tunable) + "=0";
-    if (::setenv("GLIBC_TUNABLES", extended.c_str(), 1) != 0) return;
+    if (::setenv("GLIBC_TUNABLES", extended.c_str(), 1) != 0 ||
+        ::setenv(started_again, "1", 1) != 0)
+        return;
     // Same process, same pid, same descriptors (socket activation's
     // LISTEN_PID still names it); only the allocator starts afresh.
     ::execv("/proc/self/exe", argv);
-    // Not reached unless the exec failed (no /proc): run as we are.
+    // Not reached unless the exec failed (no /proc, a seccomp filter): run as we are.
     if (current != nullptr)
         ::setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
     else
         ::unsetenv("GLIBC_TUNABLES");
+    ::unsetenv(started_again);
 #else
     (void)argv;
 #endif

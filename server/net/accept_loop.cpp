@@ -118,6 +118,8 @@ void accept_loop::accept_ready() {
     // multi_accept does. The batch is bounded so that a flood cannot keep
     // the control thread from its other work.
     constexpr int batch = 64;
+    int failed = 0;
+    error_code last_failure;
     for (int i = 0; i < batch; ++i) {
         if (!acceptor_.is_open()) return;  // stopped by a handler
         sockaddr_storage address{};
@@ -130,7 +132,12 @@ void accept_loop::accept_ready() {
                 wait_ready();  // drained: epoll is edge-triggered, so only now
                 return;
             }
-            if (error == EINTR || is_pending_network_error(error)) continue;
+            if (error == EINTR) continue;
+            if (is_pending_network_error(error)) {
+                ++failed;
+                last_failure = error_code(error, boost::system::system_category());
+                continue;
+            }
             // Out of descriptors or buffers, or worse: accepting again at once would spin.
             back_off(error_code(error, boost::system::system_category()));
             return;
@@ -143,6 +150,12 @@ void accept_loop::accept_ready() {
         std::memcpy(peer.data(), &address, std::min<std::size_t>(length, peer.capacity()));
         peer.resize(std::min<std::size_t>(length, peer.capacity()));
         on_connection_(accepted_connection(fd, peer));
+    }
+    // A whole batch of failures is no longer one connection's trouble (a
+    // seccomp filter answering EPERM, say): pause rather than spin.
+    if (failed == batch) {
+        back_off(last_failure);
+        return;
     }
     // More may be waiting: go on after the other work rather than wait for
     // readiness again.

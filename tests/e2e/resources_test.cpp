@@ -195,18 +195,22 @@ std::optional<std::string> glibc_tunables(pid_t pid) {
 
 TEST_CASE("the daemon runs with glibc's tcache off, keeping other tunables, unless told not to",
           "[resources_test][e2e]") {
-    daemon_process plain;
+    daemon_process plain(launch_options{}, {});  // launched: nothing of ours inherited
     launch_options with_tunable;
     with_tunable.environment = {{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2"}};
     daemon_process extended(with_tunable, {});
     launch_options kept;
     kept.environment = {{"ONYMOUS_KEEP_MALLOC", "1"}};
     daemon_process untouched(kept, {});
+    launch_options started_again;  // as after its own exec: never a second one
+    started_again.environment = {{"ONYMOUS_MALLOC_TUNED", "1"}};
+    daemon_process once(started_again, {});
     CHECK(glibc_tunables(plain.pid()) == "glibc.malloc.tcache_count=0");
     CHECK(glibc_tunables(extended.pid()) == "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0");
     CHECK(glibc_tunables(untouched.pid()) == std::nullopt);
+    CHECK(glibc_tunables(once.pid()) == std::nullopt);
     // Started again in place, each still serves on the sockets it reported.
-    for (auto* daemon : {&plain, &extended, &untouched}) {
+    for (auto* daemon : {&plain, &extended, &untouched, &once}) {
         auto client = open_client(*daemon);
         ping_pong(client);
         finish(*daemon);

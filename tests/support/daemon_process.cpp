@@ -72,9 +72,11 @@ owned_fd open_high(const std::filesystem::path& path, int flags, const char* wha
 
 bool inherited_here(std::string_view entry) {
     // The service manager's variables come only from the test, never from
-    // whatever runs the tests (which might itself be a systemd service).
+    // whatever runs the tests (which might itself be a systemd service);
+    // so do the allocator's settings, which a test checks.
     for (const std::string_view prefix :
-         {"NOTIFY_SOCKET=", "WATCHDOG_", "LISTEN_", "ONYMOUS_TEST_"})
+         {"NOTIFY_SOCKET=", "WATCHDOG_", "LISTEN_", "ONYMOUS_TEST_",
+          "GLIBC_TUNABLES=", "ONYMOUS_KEEP_MALLOC=", "ONYMOUS_MALLOC_TUNED="})
         if (entry.substr(0, prefix.size()) == prefix) return false;
     return true;
 }

@@ -27,7 +27,8 @@ inline constexpr std::chrono::milliseconds daemon_start_timeout{30000};
 /// sd_notify, socket activation, test hooks).
 struct launch_options {
     /// Added to the inherited environment, replacing a variable of the same
-    /// name. NOTIFY_SOCKET, WATCHDOG_*, LISTEN_* and ONYMOUS_TEST_* are never
+    /// name. NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*, ONYMOUS_TEST_*,
+    /// GLIBC_TUNABLES, ONYMOUS_KEEP_MALLOC and ONYMOUS_MALLOC_TUNED are never
     /// inherited here: only what a test sets reaches the daemon.
     std::vector<std::pair<std::string, std::string>> environment;
     /// Descriptors that become the child's 3, 4, ... (in this order), with

@@ -147,7 +147,7 @@ TEST_CASE("a small fifo keeps order, and gives its memory back once empty", "[me
     for (int i = 0; i < 100; ++i) fifo.push_back(i);
     for (int i = 0; i < 60; ++i) {
         CHECK(fifo.front() == i);
-        fifo.pop_front();  // compacts along the way
+        fifo.pop_front();
     }
     CHECK(fifo.size() == 40);
     CHECK(*fifo.begin() == 60);
@@ -180,7 +180,11 @@ TEST_CASE("a small fifo keeps a ring of slots sized to what it holds", "[memory]
     for (const int x : fifo) CHECK(x == expected++);
     CHECK(expected == 1000);
     // Newest first, as the history walks it.
-    CHECK(*std::make_reverse_iterator(fifo.end()) == 999);
+    expected = 999;
+    for (auto it = std::make_reverse_iterator(fifo.end());
+         it != std::make_reverse_iterator(fifo.begin()); ++it)
+        CHECK(*it == expected--);
+    CHECK(expected == 889);
     // Shrinks once a quarter full, in order.
     while (fifo.size() > 32) fifo.pop_front();
     CHECK(fifo.capacity() == 64);
@@ -190,5 +194,9 @@ TEST_CASE("a small fifo keeps a ring of slots sized to what it holds", "[memory]
     CHECK(fifo.capacity() == 4);
     CHECK(fifo.front() == 968);
     fifo.pop_front();
+    CHECK(fifo.capacity() == 4);  // kept for the next item
+    fifo.push_back(1);
+    CHECK(fifo.front() == 1);
+    fifo.clear();
     CHECK(fifo.capacity() == 0);
 }

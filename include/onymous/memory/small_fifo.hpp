@@ -1,8 +1,8 @@
 #pragma once
 // A first-in first-out list for the few items a connection's write queue or
 // a session's resume history holds at a time: a ring of slots whose count is
-// a power of two. An empty one holds no slots, one that emptied after a
-// burst gives its capacity back, and one that holds n items keeps fewer
+// a power of two. A new one holds no slots, one that emptied keeps at most
+// 4 (a burst's capacity goes back), and one that holds n items keeps fewer
 // than 4n slots (2n at most while it grows). std::deque, which
 // it replaces there, allocates a 512-byte block and its map at construction
 // and keeps a block for life; a vector read from a moving head, which it
@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <utility>
 
 namespace onymous::memory {
@@ -101,22 +102,33 @@ public:
     iterator end() { return {this, size_}; }
 
 private:
-    /// Slots an empty fifo starts with, and the least it shrinks to: enough
-    /// for the usual one-at-a-time traffic without an allocation per item.
+    /// Slots a fifo starts with, keeps when emptied, and shrinks to at least:
+    /// enough for the usual one-at-a-time traffic without an allocation per
+    /// item.
     static constexpr std::size_t kept_slots = 4;
 
     T& at(std::size_t index) { return slots_[(head_ + index) & (capacity_ - 1)]; }
     const T& at(std::size_t index) const { return slots_[(head_ + index) & (capacity_ - 1)]; }
 
-    void after_pop() {
-        if (size_ == 0)
-            clear();  // a burst's slots go back at once
-        else if (capacity_ > kept_slots && size_ * 4 <= capacity_)
-            reallocate(capacity_ / 2);  // not at half, so that one item in and out cannot thrash
+    /// Never allocates, so that a pop cannot throw (destructors empty
+    /// histories and queues with pops): an emptied ring of a burst's size is
+    /// freed, a small one is kept for the next item (one frame in flight at
+    /// a time is a connection's usual state), and shrinking is skipped when
+    /// memory for the smaller ring cannot be had.
+    void after_pop() noexcept {
+        if (size_ == 0) {
+            head_ = 0;
+            if (capacity_ > kept_slots) clear();
+        } else if (capacity_ > kept_slots && size_ * 4 <= capacity_) {
+            // Not at half, so that one item in and out cannot thrash.
+            std::unique_ptr<T[]> smaller(new (std::nothrow) T[capacity_ / 2]);
+            if (smaller) move_into(std::move(smaller), capacity_ / 2);
+        }
     }
 
-    void reallocate(std::size_t capacity) {
-        auto slots = std::make_unique<T[]>(capacity);
+    void reallocate(std::size_t capacity) { move_into(std::make_unique<T[]>(capacity), capacity); }
+
+    void move_into(std::unique_ptr<T[]> slots, std::size_t capacity) noexcept {
         for (std::size_t i = 0; i < size_; ++i) slots[i] = std::move(at(i));
         slots_ = std::move(slots);
         capacity_ = capacity;
