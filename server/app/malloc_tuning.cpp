@@ -3,6 +3,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -37,9 +38,17 @@ void tune_malloc(char** argv) {
         ::setenv(started_again, "1", 1) != 0)
         return;
     // Same process, same pid, same descriptors (socket activation's
-    // LISTEN_PID still names it); only the allocator starts afresh.
-    ::execv("/proc/self/exe", argv);
-    // Not reached unless the exec failed (no /proc, a seccomp filter): run as we are.
+    // LISTEN_PID still names it); only the allocator starts afresh. By the
+    // binary's own path, not /proc/self/exe, whose name would become the
+    // process's (ps, top and the journal would say "exe").
+    char path[PATH_MAX];
+    const auto length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (length > 0) {
+        path[length] = '\0';
+        ::execv(path, argv);
+    }
+    // Not reached unless the exec failed (no /proc, a seccomp filter, the
+    // binary replaced since it started): run as we are.
     if (current != nullptr)
         ::setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
     else

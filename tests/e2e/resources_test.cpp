@@ -209,6 +209,11 @@ TEST_CASE("the daemon runs with glibc's tcache off, keeping other tunables, unle
     CHECK(glibc_tunables(extended.pid()) == "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0");
     CHECK(glibc_tunables(untouched.pid()) == std::nullopt);
     CHECK(glibc_tunables(once.pid()) == std::nullopt);
+    // Still named after itself (ps, the journal), not after /proc/self/exe.
+    std::ifstream comm("/proc/" + std::to_string(plain.pid()) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    CHECK(name == "onymousd");
     // Started again in place, each still serves on the sockets it reported.
     for (auto* daemon : {&plain, &extended, &untouched, &once}) {
         auto client = open_client(*daemon);
