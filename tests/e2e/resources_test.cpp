@@ -55,6 +55,26 @@ std::pair<long, long> open_file_limits(pid_t pid) {
     return {};
 }
 
+/// GLIBC_TUNABLES in the environment `pid` was started with, or nullopt.
+/// glibc's loader ends each tunable's value in place with a NUL as it
+/// parses them, so in /proc/PID/environ the tunables after the first look
+/// like entries of their own.
+std::optional<std::string> glibc_tunables(pid_t pid) {
+    std::istringstream entries(read_file("/proc/" + std::to_string(pid) + "/environ"));
+    const std::string prefix = "GLIBC_TUNABLES=";
+    std::optional<std::string> found;
+    std::string entry;
+    while (std::getline(entries, entry, '\0')) {
+        if (entry.rfind(prefix, 0) == 0)
+            found = entry.substr(prefix.size());
+        else if (found && entry.rfind("glibc.", 0) == 0)
+            *found += ":" + entry;
+        else if (found)
+            break;
+    }
+    return found;
+}
+
 /// True when some log line has a warning level word ("warn", "warning", any case).
 bool has_warning(const std::string& log) {
     std::istringstream lines(log);
@@ -170,29 +190,6 @@ TEST_CASE("accept backs off instead of spinning when descriptors run out",
     finish(daemon);
 }
 
-namespace {
-
-/// GLIBC_TUNABLES in the environment `pid` was started with, or nullopt.
-/// glibc's loader ends each tunable's value in place with a NUL as it
-/// parses them, so in /proc/PID/environ the tunables after the first look
-/// like entries of their own.
-std::optional<std::string> glibc_tunables(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-    std::optional<std::string> found;
-    std::string entry;
-    while (std::getline(in, entry, '\0')) {
-        if (entry.rfind("GLIBC_TUNABLES=", 0) == 0)
-            found = entry.substr(15);
-        else if (found && entry.rfind("glibc.", 0) == 0)
-            *found += ":" + entry;
-        else if (found)
-            break;
-    }
-    return found;
-}
-
-}  // namespace
-
 TEST_CASE("the daemon runs with glibc's tcache off, keeping other tunables, unless told not to",
           "[resources_test][e2e]") {
     daemon_process plain(launch_options{}, {});  // launched: nothing of ours inherited
@@ -210,10 +207,7 @@ TEST_CASE("the daemon runs with glibc's tcache off, keeping other tunables, unle
     CHECK(glibc_tunables(untouched.pid()) == std::nullopt);
     CHECK(glibc_tunables(once.pid()) == std::nullopt);
     // Still named after itself (ps, the journal), not after /proc/self/exe.
-    std::ifstream comm("/proc/" + std::to_string(plain.pid()) + "/comm");
-    std::string name;
-    std::getline(comm, name);
-    CHECK(name == "onymousd");
+    CHECK(read_file("/proc/" + std::to_string(plain.pid()) + "/comm") == "onymousd\n");
     // Started again in place, each still serves on the sockets it reported.
     for (auto* daemon : {&plain, &extended, &untouched, &once}) {
         auto client = open_client(*daemon);
