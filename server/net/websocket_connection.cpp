@@ -165,10 +165,28 @@ private:
 
     // --- Reading -------------------------------------------------------------
 
+    /// A connection spends almost all its life waiting for its next
+    /// message, and a whole-message read prepares 1,536 bytes before
+    /// anything has arrived. So a message's first bytes go into a buffer of
+    /// this size, which holds most protocol messages (join, ack, next) whole;
+    /// the rest of a longer one is read into a buffer grown to its length.
+    static constexpr std::size_t first_read_bytes = 256;
+
     void do_read() {
+        ws_.async_read_some(buffer_, first_read_bytes,
+                            [self = shared_self()](error_code ec, std::size_t) {
+                                self->guard([&] { self->on_first_part(ec); });
+                            });
+        charge_read_buffer();  // prepared when the read began
+    }
+
+    void on_first_part(error_code ec) {
+        if (ec || ws_.is_message_done()) return on_read(ec);
+        keepalive_.activity(steady::now());
         ws_.async_read(buffer_, [self = shared_self()](error_code ec, std::size_t) {
             self->guard([&] { self->on_read(ec); });
         });
+        charge_read_buffer();
     }
 
     void on_read(error_code ec) {
@@ -198,13 +216,12 @@ private:
         }
         buffer_.consume(buffer_.size());
         // Given back after every message: one large message must not cost
-        // the connection its size for life, and a connection between
-        // messages (almost always) holds none. Beast takes a fresh block for
-        // the next one, one allocation per message.
+        // the connection its size for life. The next read takes a fresh
+        // first_read_bytes, one allocation per message.
         buffer_.shrink_to_fit();
-        charge_read_buffer();
         // Keep reading while closing: the peer's close frame ends the read.
         if (status_ != status::closed) do_read();
+        charge_read_buffer();
     }
 
     /// The read buffer's capacity counts against the budget.

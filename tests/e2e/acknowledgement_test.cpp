@@ -70,6 +70,31 @@ TEST_CASE("a client that acks leaves nothing to keep, and resumes across a drop"
     finish_clean(daemon);
 }
 
+TEST_CASE("between messages a connection holds only the first bytes of its next read, counted",
+          "[acknowledgement_test][e2e]") {
+    // The budget counts held read buffers. A connection waiting for its
+    // next message holds 256 bytes for it (not the 1,536 a whole-message
+    // read would take), and a longer message is still read whole.
+    constexpr double pending_read = 256;
+    daemon_process daemon;
+    auto a = open_client(daemon);
+    auto b = open_client(daemon);
+    const auto roles = pair(a, b);
+    for (auto* client : {&a, &b}) client->send_json(ack(client->last_seq()));
+    require_metric(daemon, "onymous_resume_history_bytes", 0);
+    require_metric(daemon, "onymous_buffered_bytes", 2 * pending_read);
+
+    auto& offerer = roles.offerer(a, b);
+    auto& answerer = roles.answerer(a, b);
+    const auto offer = offer_message(padded_sdp("long", 12000));
+    offerer.send_json(offer);
+    expect_message(answerer, offer);
+    answerer.send_json(ack(answerer.last_seq()));
+    require_metric(daemon, "onymous_resume_history_bytes", 0);
+    require_metric(daemon, "onymous_buffered_bytes", 2 * pending_read);
+    finish_clean(daemon);
+}
+
 TEST_CASE("a client that never acks is held to max_unacked_bytes; resume works within it",
           "[acknowledgement_test][e2e]") {
     constexpr double max_unacked = 4096;
