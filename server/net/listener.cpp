@@ -1,9 +1,7 @@
 #include "net/listener.hpp"
 
 #include "net/client_admission.hpp"
-#include "net/http_session.hpp"
-
-#include <boost/asio/post.hpp>
+#include "net/connection_handoff.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,9 +50,13 @@ std::optional<refusal> refuse_at_accept(server_context& ctx, const handshake_opt
     return std::nullopt;
 }
 
-/// Counts the connection and starts its handshake on its worker, unless it
+/// One handoff per worker, in the order of server_context::workers.
+using handoffs = std::vector<std::shared_ptr<connection_handoff>>;
+
+/// Counts the connection and has its worker start its handshake, unless it
 /// is refused here (reset unanswered).
-void hand_over(server_context& ctx, handshake_options options, accepted_connection connection) {
+void hand_over(server_context& ctx, handoffs& to, handshake_options options,
+               accepted_connection connection) {
     ctx.stats.accepted_total.fetch_add(1, std::memory_order_relaxed);
     connection_slot slot(ctx.stats, ctx.snapshot());
     if (ctx.stats.open_connections.load(std::memory_order_relaxed) >
@@ -74,14 +76,17 @@ void hand_over(server_context& ctx, handshake_options options, accepted_connecti
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     const int lowat = max_unsent_kernel_bytes;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
-    worker& w = ctx.next_worker();
+    connection_handoff& handoff = *to[ctx.next_worker_index()];
     error_code ec;
-    tcp::socket socket = connection.adopt(w.io(), ec);
+    tcp::socket socket = connection.adopt(handoff.target().io(), ec);
     if (ec) return;  // the worker's reactor is out of room: closed, as a failed accept was
-    asio::post(w.io(),
-               [&ctx, options, peer, &w, s = std::move(socket), slot = std::move(slot)]() mutable {
-                   start_http_session(std::move(s), ctx, w, std::move(slot), options, peer);
-               });
+    handoff.push({std::move(socket), std::move(slot), options, peer});
+}
+
+handoffs handoffs_to_workers(server_context& ctx) {
+    handoffs all;
+    for (auto& w : ctx.workers) all.push_back(std::make_shared<connection_handoff>(ctx, *w));
+    return all;
 }
 
 }  // namespace
@@ -92,9 +97,10 @@ listener::listener(server_context& ctx, const config::listener& where, asio::io_
       accept_(std::make_shared<accept_loop>(
           passed_fd >= 0 ? adopt_acceptor(io, passed_fd)
                          : open_acceptor(io, where.address, where.port),
-          [&ctx, options = handshake_options{where.tls, where.proxy_protocol}](
-              accepted_connection connection) {
-              hand_over(ctx, options, std::move(connection));
+          [&ctx, to = handoffs_to_workers(ctx),
+           options = handshake_options{where.tls, where.proxy_protocol}](
+              accepted_connection connection) mutable {
+              hand_over(ctx, to, options, std::move(connection));
           })) {}
 
 void listener::start() { accept_->start(); }

@@ -157,9 +157,9 @@ struct server_context {
         current_.store(std::move(next));
     }
 
-    /// The worker that takes the next connection (round-robin).
-    worker& next_worker() {
-        return *workers[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers.size()];
+    /// Which of `workers` takes the next connection (round-robin).
+    std::size_t next_worker_index() {
+        return next_worker_.fetch_add(1, std::memory_order_relaxed) % workers.size();
     }
 
 private:
@@ -171,27 +171,38 @@ private:
 /// counters::places_taken and, once its client is admitted, its place in
 /// the per-address table. Released when destroyed, on whichever thread: by
 /// the connection, or by the session that kept it through its resume grace.
+/// Movable, so that a connection holds it by value and only a drop puts it
+/// on the heap (connection_slot::hand_over_place): the accept loop then
+/// allocates nothing per connection (net/connection_handoff.hpp says why).
 class connection_place final : public session::place {
 public:
-    explicit connection_place(std::atomic<std::uint64_t>& places) : places_(places) {
-        places_.fetch_add(1, std::memory_order_relaxed);
+    explicit connection_place(std::atomic<std::uint64_t>& places) : places_(&places) {
+        places_->fetch_add(1, std::memory_order_relaxed);
     }
-    connection_place(const connection_place&) = delete;
-    connection_place& operator=(const connection_place&) = delete;
-    ~connection_place() override {
-        // The address first: once a place is free, its client may take it.
-        if (table_) table_->release(ticket_, std::chrono::steady_clock::now());
-        places_.fetch_sub(1, std::memory_order_release);
-    }
+    connection_place(connection_place&& other) noexcept
+        : places_(std::exchange(other.places_, nullptr)),
+          table_(std::exchange(other.table_, nullptr)),
+          ticket_(other.ticket_) {}
+    connection_place& operator=(connection_place&&) = delete;
+    ~connection_place() override { release(); }
 
     /// Keeps `ticket` until released; once per connection.
     void hold(address::address_table& table, address::address_table::ticket ticket) {
         table_ = &table;
         ticket_ = ticket;
     }
+    /// Whether it still holds a place (not moved from, not released).
+    bool held() const { return places_ != nullptr; }
+    /// Gives the place back now; nothing once moved from or released.
+    void release() {
+        if (!places_) return;
+        // The address first: once a place is free, its client may take it.
+        if (table_) table_->release(ticket_, std::chrono::steady_clock::now());
+        std::exchange(places_, nullptr)->fetch_sub(1, std::memory_order_release);
+    }
 
 private:
-    std::atomic<std::uint64_t>& places_;
+    std::atomic<std::uint64_t>* places_;
     address::address_table* table_ = nullptr;
     address::address_table::ticket ticket_;
 };
@@ -203,9 +214,7 @@ private:
 class connection_slot {
 public:
     connection_slot(counters& stats, std::shared_ptr<const connection_snapshot> config)
-        : open_(&stats.open_connections),
-          place_(std::make_shared<connection_place>(stats.places_taken)),
-          config_(std::move(config)) {
+        : open_(&stats.open_connections), place_(stats.places_taken), config_(std::move(config)) {
         open_->fetch_add(1, std::memory_order_relaxed);
     }
     connection_slot(connection_slot&& other) noexcept
@@ -215,13 +224,13 @@ public:
           address_hash_(other.address_hash_) {}
     connection_slot& operator=(connection_slot&&) = delete;
     ~connection_slot() {
-        place_.reset();  // the place first: the client may connect again
+        place_.release();  // the place first: the client may connect again
         if (open_) open_->fetch_sub(1, std::memory_order_release);
     }
 
     /// Keeps `ticket` in the place; once per connection.
     void hold(address::address_table& table, address::address_table::ticket ticket) {
-        place_->hold(table, ticket);
+        place_.hold(table, ticket);
     }
     /// The client's address as the abuse controls name it (a keyed hash,
     /// abuse::controls::hash), once the client is known; 0 before.
@@ -229,14 +238,17 @@ public:
     std::uint64_t address_hash() const { return address_hash_; }
 
     /// The place, for a session in its grace to keep; null after the first call.
-    std::shared_ptr<session::place> hand_over_place() { return std::move(place_); }
+    std::shared_ptr<session::place> hand_over_place() {
+        if (!place_.held()) return nullptr;
+        return std::make_shared<connection_place>(std::move(place_));
+    }
 
     const connection_snapshot& config() const { return *config_; }
     const config::limits_settings& limits() const { return config_->settings.limits; }
 
 private:
     std::atomic<std::uint64_t>* open_;
-    std::shared_ptr<connection_place> place_;
+    connection_place place_;
     std::shared_ptr<const connection_snapshot> config_;
     std::uint64_t address_hash_ = 0;
 };
