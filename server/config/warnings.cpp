@@ -1,4 +1,5 @@
 #include <onymous/config/load.hpp>
+#include <onymous/connection/read_buffer.hpp>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,18 @@ std::vector<std::string> warnings(const settings& s) {
             "limits.max_outbound_bytes ({}): a partner within its per-pairing caps can fill a "
             "slow reader's outbound queue and have it closed with 1008",
             s.limits.pair_max_offers, s.limits.max_sdp_bytes, offers, s.limits.max_outbound_bytes));
+    }
+    // Each open connection holds its next read's first bytes in the budget.
+    // Held by many idle connections, they can take it into its 90 % band
+    // (newcomers refused, /readyz 503), where no eviction helps: none of
+    // them holds enough to be chosen.
+    const std::uint64_t idle = s.limits.max_connections * connection::first_read_bytes;
+    if (idle > s.limits.max_buffered_bytes / 2) {
+        out.push_back(fmt::format(
+            "limits.max_connections x {} bytes (what each connection holds for its next message) "
+            "= {} bytes is more than half of limits.max_buffered_bytes ({}): idle connections "
+            "alone can bring the budget near its 90 % mark, where newcomers are refused",
+            connection::first_read_bytes, idle, s.limits.max_buffered_bytes));
     }
     return out;
 }

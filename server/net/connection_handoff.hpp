@@ -6,11 +6,13 @@
 // Why: whatever the control thread allocates per connection lands in its own
 // malloc arena, between the records Asio's reactor allocates there when a
 // socket is adopted (one per descriptor, kept for reuse for the life of the
-// process). A posted handler and a heap-held place per connection, freed
-// moments or minutes later, left every page of that arena pinned by a few
-// records after a spike: 4.5 MB after 10,000 connections, for 1.7 MB of
-// records. With nothing else allocated there per connection, the records
-// pack densely (docs/performance.md, What a spike leaves).
+// process). A posted handler per connection (up to 64 alive at once, for a
+// batch of accepts) and a heap-held place per connection, freed moments or
+// minutes later, left every page of that arena pinned by a few records after
+// a spike: 4.5 MB after 10,000 connections, for 1.7 MB of records. Now a
+// burst leaves nothing there but the records and these two vectors, and a
+// trickle one posted handler at a time, whose block the next one reuses
+// (docs/performance.md, What a spike leaves).
 
 #include "net/client_admission.hpp"
 #include "net/http_session.hpp"

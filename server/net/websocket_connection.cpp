@@ -13,6 +13,7 @@
 
 #include <onymous/connection/keepalive.hpp>
 #include <onymous/connection/outbound_queue.hpp>
+#include <onymous/connection/read_buffer.hpp>
 #include <onymous/session/signaling_session.hpp>
 
 #include <boost/asio/post.hpp>
@@ -141,6 +142,10 @@ private:
         } catch (...) {
             abort();  // the read in flight fails and finishes us
         }
+        // Only a read's completion finishes a connection. Without one in
+        // flight (the failure was in a read's completion, or in starting
+        // the next read), nothing else would: finish here.
+        if (!reading_) finish(ending::ends_session);
     }
 
     void on_accept(error_code ec) {
@@ -165,18 +170,15 @@ private:
 
     // --- Reading -------------------------------------------------------------
 
-    /// A connection spends almost all its life waiting for its next
-    /// message, and a whole-message read prepares 1,536 bytes before
-    /// anything has arrived. So a message's first bytes go into a buffer of
-    /// this size, which holds most protocol messages (join, ack, next) whole;
-    /// the rest of a longer one is read into a buffer grown to its length.
-    static constexpr std::size_t first_read_bytes = 256;
-
+    /// A message's first bytes (connection::first_read_bytes), then, if it
+    /// is longer, the rest into a buffer grown to hold it.
     void do_read() {
-        ws_.async_read_some(buffer_, first_read_bytes,
+        ws_.async_read_some(buffer_, connection::first_read_bytes,
                             [self = shared_self()](error_code ec, std::size_t) {
+                                self->reading_ = false;
                                 self->guard([&] { self->on_first_part(ec); });
                             });
+        reading_ = true;
         charge_read_buffer();  // prepared when the read began
     }
 
@@ -184,8 +186,10 @@ private:
         if (ec || ws_.is_message_done()) return on_read(ec);
         keepalive_.activity(steady::now());
         ws_.async_read(buffer_, [self = shared_self()](error_code ec, std::size_t) {
+            self->reading_ = false;
             self->guard([&] { self->on_read(ec); });
         });
+        reading_ = true;
         charge_read_buffer();
     }
 
@@ -217,11 +221,13 @@ private:
         buffer_.consume(buffer_.size());
         // Given back after every message: one large message must not cost
         // the connection its size for life. The next read takes a fresh
-        // first_read_bytes, one allocation per message.
+        // connection::first_read_bytes, one allocation per message.
         buffer_.shrink_to_fit();
         // Keep reading while closing: the peer's close frame ends the read.
-        if (status_ != status::closed) do_read();
-        charge_read_buffer();
+        if (status_ != status::closed)
+            do_read();
+        else
+            charge_read_buffer();
     }
 
     /// The read buffer's capacity counts against the budget.
@@ -422,6 +428,7 @@ private:
     protocol::close_code close_code_ = protocol::close_code::normal;
     bool closed_by_us_ = false;    ///< close_code_ is ours
     bool ping_in_flight_ = false;  ///< a ping is in flight (at most one)
+    bool reading_ = false;         ///< a read is in flight (at most one)
 
     /// The read buffer; after ws_, where its evict callback posts.
     memory::account account_;

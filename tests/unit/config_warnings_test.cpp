@@ -48,3 +48,18 @@ TEST_CASE("per-pairing offers that can exceed the outbound bound are warned abou
                 "exceeds limits.max_outbound_bytes (1048576): a partner within its per-pairing "
                 "caps can fill a slow reader's outbound queue and have it closed with 1008"});
 }
+
+TEST_CASE("a budget that idle connections alone can half fill is warned about", "[config]") {
+    const std::string quiet = "trusted_proxies: [127.0.0.1/32]\n";
+    // 4096 connections x 256 bytes = 1 MiB, exactly half of 2 MiB: fine.
+    CHECK(warnings(parse_plain(quiet + "limits: {max_connections: 4096, max_buffered_bytes: "
+                                       "2097152}\n"))
+              .empty());
+    REQUIRE(warnings(parse_plain(quiet + "limits: {max_connections: 4097, max_buffered_bytes: "
+                                         "2097152}\n")) ==
+            std::vector<std::string>{
+                "limits.max_connections x 256 bytes (what each connection holds for its next "
+                "message) = 1048832 bytes is more than half of limits.max_buffered_bytes "
+                "(2097152): idle connections alone can bring the budget near its 90 % mark, "
+                "where newcomers are refused"});
+}
