@@ -56,7 +56,7 @@ public:
     /// Draining or shutting down: the handshake is abandoned.
     void abort() override {
         error_code ignored;
-        beast::get_lowest_layer(stream_).socket().close(ignored);
+        beast::get_lowest_layer(stream_).close(ignored);
     }
 
     bool in_handshake() const override { return true; }
@@ -280,7 +280,7 @@ private:
             stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
         } else {
             error_code ignored;
-            stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            stream_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         }
     }
 

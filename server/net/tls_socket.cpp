@@ -100,8 +100,8 @@ BIO_METHOD* socket_method() {
 tls_socket::tls_socket(asio::ip::tcp::socket&& socket, asio::ssl::context& context)
     : next_(std::move(socket)), bio_(std::make_unique<bio_state>()) {
     // OpenSSL's own blocking is never wanted: every call must return at once.
-    next_.socket().non_blocking(true);
-    bio_->socket = &next_.socket();
+    next_.non_blocking(true);
+    bio_->socket = &next_;
     ssl_ = SSL_new(context.native_handle());
     BIO* bio = ssl_ ? BIO_new(socket_method()) : nullptr;
     if (bio == nullptr) {
@@ -123,7 +123,7 @@ tls_socket::tls_socket(tls_socket&& other) noexcept
     : next_(std::move(other.next_)),
       bio_(std::move(other.bio_)),
       ssl_(std::exchange(other.ssl_, nullptr)) {
-    if (bio_) bio_->socket = &next_.socket();
+    if (bio_) bio_->socket = &next_;
 }
 
 tls_socket::~tls_socket() { SSL_free(ssl_); }

@@ -16,13 +16,13 @@
 // server's error handling run on it unchanged.
 
 #include <boost/asio/compose.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/role.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <openssl/ssl.h>
@@ -42,7 +42,7 @@ struct tls_step {
 
 class tls_socket {
 public:
-    using next_layer_type = boost::beast::tcp_stream;
+    using next_layer_type = boost::asio::ip::tcp::socket;
     using executor_type = next_layer_type::executor_type;
 
     tls_socket(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& context);
@@ -130,7 +130,7 @@ private:
             result = attempt(stream);
             const bool first = !started;
             started = true;
-            auto& socket = stream.next_.socket();
+            auto& socket = stream.next_;
             switch (result.state) {
             case tls_step::status::want_read:
                 return socket.async_wait(boost::asio::socket_base::wait_read, std::move(self));
@@ -158,7 +158,7 @@ private:
             std::conditional_t<WithBytes, void(boost::system::error_code, std::size_t),
                                void(boost::system::error_code)>;
         return boost::asio::async_compose<Handler, signature>(
-            op<WithBytes, Attempt>{*this, std::move(attempt)}, handler, next_.socket());
+            op<WithBytes, Attempt>{*this, std::move(attempt)}, handler, next_);
     }
 
     tls_step classify(int result, std::size_t bytes);
@@ -200,7 +200,7 @@ struct tls_teardown_op {
 template <class Handler>
 void async_teardown(boost::beast::role_type role, tls_socket& stream, Handler&& handler) {
     boost::asio::async_compose<Handler, void(boost::system::error_code)>(
-        detail::tls_teardown_op{stream, role}, handler, stream.next_layer().socket());
+        detail::tls_teardown_op{stream, role}, handler, stream.next_layer());
 }
 
 }  // namespace onymous::net

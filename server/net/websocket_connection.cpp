@@ -95,7 +95,7 @@ public:
 
     void abort() override {
         error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
+        beast::get_lowest_layer(ws_).close(ignored);
     }
 
 private:
