@@ -142,10 +142,11 @@ private:
         } catch (...) {
             abort();  // the read in flight fails and finishes us
         }
-        // Only a read's completion finishes a connection. Without one in
-        // flight (the failure was in a read's completion, or in starting
-        // the next read), nothing else would: finish here.
-        if (!reading_) finish(ending::ends_session);
+        // Only a read's completion finishes an open connection (during the
+        // handshake, the accept's does). Without one in flight (the failure
+        // was in a read's completion, or in starting the next read),
+        // nothing else would: finish here.
+        if (!reading_ && status_ != status::handshaking) finish(ending::ends_session);
     }
 
     void on_accept(error_code ec) {
